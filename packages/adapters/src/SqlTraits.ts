@@ -1,0 +1,32 @@
+import type { Kysely } from "kysely"
+
+/**
+ * What differs between the SQL databases we support, asked for as capabilities.
+ * Shared code (stores, migrations) calls these; it never branches on a dialect's name.
+ */
+export interface SqlTraits {
+  /** For messages and logs only. */
+  readonly label: string
+  /** Column types for the migrations. */
+  readonly columnTypes: {
+    readonly timestamp: "timestamptz" | "text"
+    readonly json: "jsonb" | "text"
+  }
+  /** Timestamps come back as Date (PostgreSQL) or ISO text (SQLite); we hand out ISO text. */
+  readonly readTimestamp: (value: unknown) => string
+  /** JSON comes back parsed (jsonb) or as text. */
+  readonly readJson: (value: unknown) => unknown
+  /** The database refused because of a unique constraint. */
+  readonly isUniqueViolation: (error: unknown) => boolean
+  /** The database is out of reach (down, restarting, failing over): a 503, not a 500. */
+  readonly isUnavailable: (error: unknown) => boolean
+}
+
+/** An open database: the Kysely instance, its traits, and how to close it. */
+export interface SqlDatabase<DB> {
+  readonly db: Kysely<DB>
+  readonly traits: SqlTraits
+  /** A short description safe to print (no password). */
+  readonly description: string
+  readonly close: () => Promise<void>
+}

@@ -1,0 +1,30 @@
+import { PassportStore, TokenStore, WorkspaceStore } from "@releasepassport/core"
+import { Context, Layer } from "effect"
+import type { Tables } from "./schema.ts"
+import type { SqlDatabase } from "./SqlTraits.ts"
+import { makePassportStore } from "./stores/PassportStoreSql.ts"
+import { makeSqlRunner } from "./stores/SqlRunner.ts"
+import { makeTokenStore } from "./stores/TokenStoreSql.ts"
+import { makeWorkspaceStore } from "./stores/WorkspaceStoreSql.ts"
+
+/** Every store port, implemented over one SQL database (any supported dialect). */
+export const makeStores = (database: SqlDatabase<Tables>) => {
+  const sql = makeSqlRunner(database)
+  return {
+    workspaces: makeWorkspaceStore(sql),
+    tokens: makeTokenStore(sql),
+    passports: makePassportStore(sql)
+  }
+}
+export type Stores = ReturnType<typeof makeStores>
+
+/** The stores as a Layer, for the server and for Effect tests. */
+export const storesLayer = (database: SqlDatabase<Tables>) => {
+  const stores = makeStores(database)
+  return Layer.succeedContext(
+    Context.make(WorkspaceStore, stores.workspaces).pipe(
+      Context.add(TokenStore, stores.tokens),
+      Context.add(PassportStore, stores.passports)
+    )
+  )
+}

@@ -1,0 +1,6 @@
+export * from "./migrate.ts"
+export * from "./openDatabase.ts"
+export { redactConnectionString } from "./postgres/PostgresDatabase.ts"
+export type * from "./schema.ts"
+export * from "./SqlTraits.ts"
+export * from "./Stores.ts"

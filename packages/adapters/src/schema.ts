@@ -1,0 +1,74 @@
+/**
+ * Row types of the current schema, as Kysely sees them. Migrations do not import this
+ * file (they are frozen in time); stores do. Booleans are 0/1 integers in every dialect
+ * and timestamps/JSON pass through `SqlTraits`.
+ */
+export interface WorkspaceRow {
+  id: string
+  slug: string
+  name: string
+  created_at: string | Date
+}
+
+export interface ApiTokenRow {
+  id: string
+  workspace_id: string
+  name: string
+  /** sha256 hex of the whole token; the token itself is never stored. */
+  digest: string
+  /** JSON array of scopes. */
+  scopes: string
+  created_at: string | Date
+  expires_at: string | Date
+  revoked_at: string | Date | null
+  last_used_at: string | Date | null
+}
+
+export interface PassportRow {
+  id: string
+  workspace_id: string
+  service_namespace: string
+  service_name: string
+  release_id: string
+  artifact_digest: string
+  source_sha: string
+  created_at: string | Date
+  updated_at: string | Date
+}
+
+export interface GateEvaluationRow {
+  id: string
+  workspace_id: string
+  passport_id: string
+  environment: string
+  mode: string
+  verdict: string
+  allowed: number
+  would_block: number
+  blockers: unknown
+  warnings: unknown
+  policy_revision: string
+  bundle_digest: string
+  request: unknown
+  token_id: string | null
+  evaluated_at: string | Date
+  duration_ms: number
+}
+
+export interface PassportStampRow {
+  passport_id: string
+  environment: string
+  evaluation_id: string
+  verdict: string
+  mode: string
+  blocker_count: number
+  evaluated_at: string | Date
+}
+
+export interface Tables {
+  workspaces: WorkspaceRow
+  api_tokens: ApiTokenRow
+  passports: PassportRow
+  gate_evaluations: GateEvaluationRow
+  passport_stamps: PassportStampRow
+}

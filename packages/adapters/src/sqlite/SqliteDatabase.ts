@@ -1,0 +1,106 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite"
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteDriver, SqliteIntrospector, SqliteQueryCompiler } from "kysely"
+import type { DatabaseConnection, Dialect, SqliteDatabase as KyselySqliteDatabase, SqliteStatement } from "kysely"
+import type { SqlDatabase, SqlTraits } from "../SqlTraits.ts"
+
+/**
+ * Node 22 flags `node:sqlite` as experimental and prints a warning on first load.
+ * We use it deliberately (no native addons can be built here), so that one warning is
+ * dropped; every other warning still prints. The module is loaded lazily, after the filter.
+ */
+const loadNodeSqlite = (): typeof import("node:sqlite") => {
+  const emitWarning = process.emitWarning
+  process.emitWarning = ((warning: string | Error, ...rest: Array<unknown>) => {
+    const text = typeof warning === "string" ? warning : warning.message
+    if (/SQLite is an experimental feature/i.test(text)) return
+    return (emitWarning as (...args: Array<unknown>) => void).call(process, warning, ...rest)
+  }) as typeof process.emitWarning
+  try {
+    return process.getBuiltinModule("node:sqlite") as typeof import("node:sqlite")
+  } finally {
+    process.emitWarning = emitWarning
+  }
+}
+
+const STATEMENT_CACHE_SIZE = 256
+
+/**
+ * Kysely's SQLite dialect expects better-sqlite3's shape: `all(params)` with an array and
+ * a `reader` flag. `node:sqlite` wants parameters spread and has `columns()` instead.
+ * Prepared statements are cached by SQL text (bounded), since Kysely prepares per query.
+ */
+const structural = (db: DatabaseSync): KyselySqliteDatabase => {
+  const cache = new Map<string, SqliteStatement>()
+  const prepare = (sqlText: string): SqliteStatement => {
+    const cached = cache.get(sqlText)
+    if (cached !== undefined) return cached
+    const statement: StatementSync = db.prepare(sqlText)
+    const adapted: SqliteStatement = {
+      reader: statement.columns().length > 0,
+      all: (parameters) => statement.all(...(parameters as Array<never>)),
+      run: (parameters) => statement.run(...(parameters as Array<never>)),
+      iterate: (parameters) => statement.iterate(...(parameters as Array<never>)) as IterableIterator<unknown>
+    }
+    if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string)
+    cache.set(sqlText, adapted)
+    return adapted
+  }
+  return { close: () => db.close(), prepare }
+}
+
+/**
+ * Write transactions take the write lock up front (`BEGIN IMMEDIATE`): a deferred
+ * transaction that upgrades later can fail with SQLITE_BUSY at once when another
+ * process (a CLI next to the server) holds the lock, and busy_timeout does not help there.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"))
+  }
+}
+
+const sqliteTraits: SqlTraits = {
+  label: "sqlite",
+  columnTypes: { timestamp: "text", json: "text" },
+  readTimestamp: (value) => (value instanceof Date ? value.toISOString() : String(value)),
+  readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
+  isUniqueViolation: (error) =>
+    error instanceof Error && /UNIQUE constraint failed|PRIMARY KEY constraint failed/.test(error.message),
+  // An embedded file cannot go away like a server can; a locked database past the
+  // busy timeout is the closest thing, and is worth a retry by the client.
+  isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message)
+}
+
+export interface SqliteOptions {
+  /** File path, or `:memory:`. */
+  readonly filename: string
+  readonly busyTimeoutMs?: number
+}
+
+export const openSqlite = async <DB>(options: SqliteOptions): Promise<SqlDatabase<DB>> => {
+  const { DatabaseSync } = loadNodeSqlite()
+  const raw = new DatabaseSync(options.filename)
+  try {
+    raw.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
+    if (options.filename !== ":memory:") raw.exec("PRAGMA journal_mode = WAL")
+    raw.exec("PRAGMA synchronous = NORMAL")
+    raw.exec("PRAGMA foreign_keys = ON")
+  } catch (error) {
+    raw.close()
+    throw error
+  }
+  const config = { database: structural(raw) }
+  const dialect: Dialect = {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new ImmediateSqliteDriver(config),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler()
+  }
+  const db = new Kysely<DB>({ dialect })
+  return {
+    db,
+    traits: sqliteTraits,
+    description: `sqlite:${options.filename}`,
+    close: () => db.destroy()
+  }
+}

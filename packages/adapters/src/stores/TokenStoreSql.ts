@@ -1,0 +1,61 @@
+import { TokenStore } from "@releasepassport/core"
+import type { ApiToken, TokenScope } from "@releasepassport/core"
+import { Effect } from "effect"
+import type { ApiTokenRow } from "../schema.ts"
+import { newId } from "./ids.ts"
+import type { SqlRunner } from "./SqlRunner.ts"
+
+const TOUCH_INTERVAL_MS = 60_000
+
+export const makeTokenStore = (sql: SqlRunner): TokenStore["Service"] => {
+  const { readTimestamp } = sql.traits
+  const toToken = (row: ApiTokenRow): ApiToken => ({
+    id: row.id,
+    workspaceId: row.workspace_id,
+    name: row.name,
+    scopes: JSON.parse(row.scopes) as Array<TokenScope>,
+    createdAt: readTimestamp(row.created_at),
+    expiresAt: readTimestamp(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : readTimestamp(row.revoked_at),
+    lastUsedAt: row.last_used_at === null ? null : readTimestamp(row.last_used_at)
+  })
+  return TokenStore.of({
+    create: (input) => {
+      const row: ApiTokenRow = {
+        id: newId("tok"),
+        workspace_id: input.workspaceId,
+        name: input.name,
+        digest: input.digest,
+        scopes: JSON.stringify([...input.scopes].sort()),
+        created_at: input.now.toISOString(),
+        expires_at: input.expiresAt.toISOString(),
+        revoked_at: null,
+        last_used_at: null
+      }
+      return sql.query((db) => db.insertInto("api_tokens").values(row).execute()).pipe(Effect.as(toToken(row)))
+    },
+    findByDigest: (digest) =>
+      sql.query((db) => db.selectFrom("api_tokens").selectAll().where("digest", "=", digest).executeTakeFirst()).pipe(
+        Effect.map((row) => (row === undefined ? undefined : { token: toToken(row), digest: row.digest }))
+      ),
+    list: (workspaceId) =>
+      sql.query((db) =>
+        db.selectFrom("api_tokens").selectAll().where("workspace_id", "=", workspaceId).orderBy("created_at", "desc")
+          .orderBy("id", "desc").execute()
+      ).pipe(Effect.map((rows) => rows.map(toToken))),
+    revoke: ({ workspaceId, id, now }) =>
+      sql.query((db) =>
+        db.updateTable("api_tokens").set({ revoked_at: now.toISOString() }).where("id", "=", id)
+          .where("workspace_id", "=", workspaceId).where("revoked_at", "is", null).executeTakeFirst()
+      ).pipe(Effect.map((result) => Number(result.numUpdatedRows) === 1)),
+    touch: (id, now) =>
+      sql.query((db) =>
+        db.updateTable("api_tokens").set({ last_used_at: now.toISOString() }).where("id", "=", id).where((eb) =>
+          eb.or([
+            eb("last_used_at", "is", null),
+            eb("last_used_at", "<", new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString())
+          ])
+        ).execute()
+      ).pipe(Effect.asVoid)
+  })
+}

@@ -1,0 +1,393 @@
+/**
+ * Every redaction rule, in one place.
+ *
+ * 1. `secretlintRuleUses`: which rules of secretlint's recommended preset
+ *    (`@secretlint/secretlint-rule-preset-recommend`) run, with which options, and which kind each
+ *    of their reports becomes. The rules themselves are imported, not copied, and run synchronously
+ *    (see `secretlint.ts`).
+ * 2. `patternRules`: what the preset lacks (our own `rp_` tokens, JWTs, OIDC client secrets,
+ *    kubeconfigs, payment providers, passwords in URLs, Authorization headers, ...) and the
+ *    preset reports whose ranges do not delimit the secret exactly enough to redact.
+ * 3. `sensitiveNames`: names whose values are secret whatever they look like. `sanitizeJson`
+ *    applies them to object keys; the last pattern rule applies them to `name = value` text.
+ *
+ * Where findings overlap, the one that starts first wins, then the longer one, then the one
+ * listed first (the preset's findings come before `patternRules`); the redaction covers the union.
+ */
+import type { SecretKind } from "./SecretKind.ts"
+
+// ---------------------------------------------------------------------------------------------
+// 1. secretlint's recommended preset
+// ---------------------------------------------------------------------------------------------
+
+export interface SecretlintRuleUse {
+  /** The kind of every report of the rule unless `reports` says otherwise. */
+  readonly kind: SecretKind
+  /** Options handed to the rule's `create`. */
+  readonly options?: Readonly<Record<string, unknown>>
+  /** Per message id: another kind, or why the report is not used (some other rule covers it). */
+  readonly reports?: Readonly<Record<string, SecretKind | { readonly ignore: string }>>
+}
+
+export interface SecretlintRuleSkip {
+  /** Why the rule does not run at all. */
+  readonly skip: string
+}
+
+const prefix = "@secretlint/secretlint-rule-"
+
+/**
+ * Keyed by secretlint rule id. A preset rule missing here still runs and reports
+ * `third_party_token` (a test lists such rules, so that an upgrade is looked at).
+ */
+export const secretlintRuleUses: Readonly<Record<string, SecretlintRuleUse | SecretlintRuleSkip>> = {
+  [`${prefix}privatekey`]: { kind: "private_key" },
+  [`${prefix}npm`]: {
+    kind: "npm_token",
+    reports: {
+      NPM_ACCESS_TOKEN: "npm_token",
+      PackageJSON_xOauthToken: { ignore: "its range starts at the scheme: the x-oauth-basic URL rule below covers it" },
+      Npmrc_authToken: { ignore: "its range starts at `_authToken`: the npmrc rule below covers it" }
+    }
+  },
+  [`${prefix}slack`]: { kind: "slack_token", reports: { SLACK_TOKEN: "slack_token", IncomingWebhook: "slack_webhook" } },
+  [`${prefix}sendgrid`]: { kind: "sendgrid_api_key" },
+  [`${prefix}shopify`]: { kind: "shopify_token" },
+  [`${prefix}stripe`]: { kind: "stripe_key" },
+  [`${prefix}github`]: { kind: "github_token" },
+  [`${prefix}gitlab`]: { kind: "gitlab_token" },
+  [`${prefix}grafana`]: { kind: "grafana_token" },
+  [`${prefix}openai`]: { kind: "openai_api_key" },
+  [`${prefix}anthropic`]: { kind: "anthropic_api_key" },
+  [`${prefix}groq`]: { kind: "groq_api_key" },
+  [`${prefix}huggingface`]: { kind: "huggingface_token" },
+  [`${prefix}linear`]: { kind: "linear_api_key" },
+  [`${prefix}notion`]: { kind: "notion_token" },
+  [`${prefix}1password`]: { kind: "onepassword_token" },
+  [`${prefix}hashicorp-vault`]: { kind: "hashicorp_vault_token" },
+  [`${prefix}vercel`]: { kind: "vercel_token" },
+  [`${prefix}databricks`]: { kind: "databricks_token" },
+  [`${prefix}docker`]: { kind: "docker_token" },
+  [`${prefix}figma`]: { kind: "figma_token" },
+  [`${prefix}cloudflare`]: { kind: "cloudflare_api_key" },
+  [`${prefix}tailscale`]: { kind: "tailscale_key" },
+  [`${prefix}aws`]: {
+    skip: "its secret-key report starts at the label and ends inside the key (redacting it would leave part " +
+      "of the key), its account-id report is no credential, and its three scans took a third of the preset's " +
+      "time (24 of 76 µs per 2 KiB): the aws_access_key_id and aws_secret_access_key rules below cover it"
+  },
+  [`${prefix}gcp`]: {
+    skip: "it JSON.parses the whole input, only for `.json`/`.p12` file names, and reports the whole " +
+      "file (asynchronously for .p12): the service-account rules below and in sanitizeJson cover it"
+  },
+  [`${prefix}basicauth`]: {
+    skip: "it reports the whole URL; we keep the user and host and redact only the password (url_password below)"
+  },
+  [`${prefix}database-connection-string`]: {
+    skip: "it reports the whole connection string; url_password below redacts only the password"
+  },
+  [`${prefix}filter-comments`]: {
+    skip: "it honours `secretlint-disable` comments, which would let evidence switch its own redaction off"
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Sensitive names (before 2, which builds its last rule from them)
+// ---------------------------------------------------------------------------------------------
+
+export interface SensitiveName {
+  /** Words of the name; in keys they may be joined by nothing, `_`, `-`, `.` or a space. */
+  readonly words: ReadonlyArray<string>
+  readonly kind: SecretKind
+  /** `suffix`: any name ending with the words (`DB_PASSWORD`, `githubToken`); `exact`: only the name itself. */
+  readonly match: "suffix" | "exact"
+  /** Whether the `name = value` text rule uses the name (some names have richer rules, or are too common in prose). */
+  readonly inText: boolean
+}
+
+export const sensitiveNames: ReadonlyArray<SensitiveName> = [
+  { words: ["client", "secret"], kind: "oidc_client_secret", match: "suffix", inText: true },
+  { words: ["secret", "access", "key"], kind: "aws_secret_access_key", match: "suffix", inText: true },
+  { words: ["client", "key", "data"], kind: "kubeconfig_credential", match: "suffix", inText: true },
+  { words: ["client", "certificate", "data"], kind: "kubeconfig_credential", match: "suffix", inText: true },
+  { words: ["private", "key"], kind: "private_key", match: "suffix", inText: true },
+  { words: ["api", "key"], kind: "api_key", match: "suffix", inText: true },
+  { words: ["secret", "key"], kind: "secret", match: "suffix", inText: true },
+  { words: ["signing", "key"], kind: "secret", match: "suffix", inText: true },
+  { words: ["encryption", "key"], kind: "secret", match: "suffix", inText: true },
+  { words: ["password"], kind: "password", match: "suffix", inText: true },
+  { words: ["passwd"], kind: "password", match: "suffix", inText: true },
+  { words: ["passphrase"], kind: "password", match: "suffix", inText: true },
+  { words: ["secret"], kind: "secret", match: "suffix", inText: true },
+  { words: ["token"], kind: "token", match: "suffix", inText: true },
+  { words: ["session", "id"], kind: "session", match: "suffix", inText: true },
+  { words: ["session"], kind: "session", match: "exact", inText: true },
+  // Header values have their own text rules below, which keep the scheme.
+  { words: ["authorization"], kind: "authorization_header", match: "suffix", inText: false },
+  { words: ["cookie"], kind: "cookie", match: "suffix", inText: false },
+  // Too common in prose and configuration as plain words; as JSON keys they hold credentials
+  // (`.docker/config.json` `auth`, `credentials` strings).
+  { words: ["auth"], kind: "credential", match: "exact", inText: false },
+  { words: ["credential"], kind: "credential", match: "exact", inText: false },
+  { words: ["credentials"], kind: "credential", match: "exact", inText: false }
+]
+
+const byLongestName = [...sensitiveNames].sort((a, b) => b.words.join("").length - a.words.join("").length)
+
+/** `DB-Password` → `dbpassword`: how keys are compared with `sensitiveNames`. */
+export const normalizeName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, "")
+
+/** The kind of secret stored under a key or name, if the name says it is one. */
+export const sensitiveNameKind = (name: string): SecretKind | undefined => {
+  const normalized = normalizeName(name)
+  for (const entry of byLongestName) {
+    const word = entry.words.join("")
+    if (entry.match === "exact" ? normalized === word : normalized.endsWith(word)) return entry.kind
+  }
+  return undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Our own pattern rules
+// ---------------------------------------------------------------------------------------------
+
+/** Text-wide conditions that some rules need before a bare `token:` or `"private_key"` means a secret. */
+export type TextContext = "kubeconfig" | "gcp_service_account"
+
+export const textContexts: Readonly<Record<TextContext, RegExp>> = {
+  kubeconfig:
+    /\b(?:current-context|certificate-authority-data|client-key-data|client-certificate-data)\b|^kind:[ \t]*Config\b/m,
+  gcp_service_account: /"type"\s*:\s*"service_account"/
+}
+
+export interface PatternRule {
+  readonly kind: SecretKind
+  /** Global (`g`); with `d` when `redact` is `secret-group`. */
+  readonly pattern: RegExp
+  /**
+   * `match`: the whole match is the secret. `secret-group`: only the named group `secret`,
+   * `secret2` or `secret3` (whichever took part), so labels, schemes, users and hosts stay.
+   */
+  readonly redact: "match" | "secret-group"
+  /** The kind per match, when the match says more than `kind`. */
+  readonly kindOf?: (match: RegExpExecArray) => SecretKind
+  /** A last look at the secret (placeholders, look-alikes); a rejected match redacts nothing. */
+  readonly accept?: (secret: string) => boolean
+  /** Only scanned when the whole text looks like this. */
+  readonly when?: TextContext
+  /** What the rule adds to the preset. */
+  readonly note: string
+}
+
+/** `<password>`, `***`, `null`, ...: values that name or hide a secret rather than hold one. */
+const placeholder =
+  /^(?:<[^<>]*>|\*+|x{3,}|\.{3}|…|null|nil|none|undefined|true|false|redacted|masked|hidden|password|passwd|secret|token|user|username|\[REDACTED:.*)$/i
+
+/**
+ * `${VAR}`, `$(cmd)`, `{{ var }}`, `$VAR`, `%VAR%`: a template refers to a secret kept elsewhere;
+ * Terraform prints `(sensitive value)` in its place.
+ */
+const template = /^(?:\$\{|\$\(|\{\{|\$[A-Za-z_][A-Za-z0-9_]*$|%[A-Za-z_][A-Za-z0-9_]*%$|\(sensitive)/
+
+const isSecretValue = (value: string): boolean =>
+  /[A-Za-z0-9]/.test(value) && !placeholder.test(value) && !template.test(value) && !/^\d{1,3}$/.test(value)
+
+/** For values that run to the end of the line: judge the first word. */
+const firstWordIsSecret = (value: string): boolean => isSecretValue(value.split(/[ \t]/, 1)[0] ?? "")
+
+/**
+ * A value after `name:` / `name=`: double-quoted or single-quoted (with backslash escapes), or bare
+ * (up to whitespace, a quote, a backslash, `&`, `,` or `;`; this also takes `\"`-quoted values of
+ * JSON inside JSON strings).
+ */
+const value =
+  String.raw`(?:"(?<secret>(?:[^"\\\r\n]|\\.)*)"|'(?<secret2>(?:[^'\\\r\n]|\\.)*)'|\\?["']?(?<secret3>[^\s"'\\&,;]+))`
+
+/** The `name` part of the `name = value` rule, longest names first so the most specific kind wins. */
+const nameAlternation = byLongestName
+  .filter((entry) => entry.inText)
+  .map((entry) => (entry.match === "exact" ? String.raw`(?<![A-Za-z0-9_.\-])` : "") + entry.words.join(String.raw`[_.\- ]?`))
+  .join("|")
+
+/** Until the end of the line, a quote or a backslash, without trailing blanks. */
+const restOfLine = String.raw`(?<secret>[^\s"'\\](?:[^\r\n"'\\]*[^\s"'\\])?)`
+
+const hasMixedCase = (s: string): boolean => /[a-z]/.test(s) && /[A-Z]/.test(s) && /[0-9+/]/.test(s)
+
+export const patternRules: ReadonlyArray<PatternRule> = [
+  {
+    kind: "rp_token",
+    pattern: /\brp_[A-Za-z0-9_]{30,}/g,
+    redact: "match",
+    note: "Release Passport API tokens (`rp_` + body + checksum suffix)"
+  },
+  {
+    kind: "github_token",
+    pattern: /:\/\/(?<secret>[^\s:/?#@"'<>]+):x-oauth-basic@/dg,
+    redact: "secret-group",
+    note: "a token as the user of `https://<token>:x-oauth-basic@github.com` (the preset reports this range imprecisely)"
+  },
+  {
+    kind: "gitlab_token",
+    pattern:
+      /(?<![A-Za-z0-9_-])(?:gl(?:agent|cbt|dt|ft|imt|oas|ptt|rt|soat|wt)-[A-Za-z0-9_-]{20,}|GR1348941[A-Za-z0-9_-]{20,})/g,
+    redact: "match",
+    note: "GitLab tokens other than personal access tokens: runner, deploy, CI job, trigger, feed, OAuth..."
+  },
+  {
+    kind: "npm_token",
+    pattern: /(?<![A-Za-z0-9])_(?:authToken|auth|password)[ \t]*=[ \t]*(?<secret>[^\s"'$][^\s"']*)/dg,
+    redact: "secret-group",
+    accept: isSecretValue,
+    note: "`.npmrc` credentials, in any text (the preset reports `_authToken` only for .npmrc files, imprecisely)"
+  },
+  {
+    kind: "slack_token",
+    pattern: /\bxox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{10,}/g,
+    redact: "match",
+    note: "Slack token types the preset lacks (`xoxe-` refresh, `xoxe.xoxp-` rotating, `xoxs-`)"
+  },
+  {
+    kind: "slack_webhook",
+    pattern: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{8,}/g,
+    redact: "match",
+    note: "Slack workflow and trigger webhooks besides incoming webhooks"
+  },
+  {
+    kind: "aws_access_key_id",
+    pattern: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
+    redact: "match",
+    note: "AWS access key ids, long-term (AKIA) and temporary (ASIA)"
+  },
+  {
+    kind: "aws_secret_access_key",
+    pattern:
+      /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b[^\r\n]{0,80}?(?<![A-Za-z0-9/+=])(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg,
+    redact: "secret-group",
+    accept: hasMixedCase,
+    note: "an unlabelled secret key on the same line as its access key id (credentials CSV, `aws configure list`)"
+  },
+  {
+    kind: "gcp_api_key",
+    pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g,
+    redact: "match",
+    note: "Google API keys"
+  },
+  {
+    kind: "gcp_service_account_key",
+    pattern: /"private_key(?:_id)?"\s*:\s*"(?<secret>[^"\r\n]+)"/dg,
+    redact: "secret-group",
+    when: "gcp_service_account",
+    note: "the key and key id of a service-account key file quoted in text (sanitizeJson handles parsed ones)"
+  },
+  {
+    kind: "stripe_key",
+    pattern: /(?<![A-Za-z0-9])whsec_[A-Za-z0-9+/=]{24,}/g,
+    redact: "match",
+    note: "Stripe webhook signing secrets"
+  },
+  {
+    kind: "payment_provider_key",
+    pattern: /access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}/g,
+    redact: "match",
+    note: "Braintree / PayPal Braintree access tokens"
+  },
+  {
+    kind: "payment_provider_key",
+    pattern: /(?<![A-Za-z0-9])A21AA[A-Za-z0-9_-]{50,}/g,
+    redact: "match",
+    note: "PayPal OAuth access tokens"
+  },
+  {
+    kind: "payment_provider_key",
+    pattern: /(?<![A-Za-z0-9])(?:sq0atp-[0-9A-Za-z_-]{22,}|sq0csp-[0-9A-Za-z_-]{40,}|EAAA[A-Za-z0-9_+=-]{60,})/g,
+    redact: "match",
+    note: "Square access tokens and OAuth secrets"
+  },
+  {
+    kind: "payment_provider_key",
+    pattern: /(?<![A-Za-z0-9+/])AQE[A-Za-z0-9+/]{30,}={0,2}-[A-Za-z0-9+/]{30,}={0,2}(?:-[^\s"'\\]{1,64})?/g,
+    redact: "match",
+    note: "Adyen API keys"
+  },
+  {
+    kind: "jwt",
+    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+){0,2}/g,
+    redact: "match",
+    note: "JWTs (JWS, unsigned, and the first segments of JWEs): a base64url JSON header, then two dots"
+  },
+  {
+    kind: "private_key",
+    pattern:
+      /-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:Proc-Type:[^\r\n]*|DEK-Info:[^\r\n]*|Comment:[^\r\n]*|[A-Za-z0-9+/=\\ \t\r\n])*(?:-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/g,
+    redact: "match",
+    note: "PEM private keys the preset misses: ENCRYPTED PKCS#8, `Proc-Type` headers, short or truncated bodies (no END)"
+  },
+  {
+    kind: "kubeconfig_credential",
+    pattern: new RegExp(String.raw`(?<![A-Za-z0-9_.\-])["']?client-(?:key|certificate)-data["']?[ \t]*:[ \t]*${value}`, "dg"),
+    redact: "secret-group",
+    accept: isSecretValue,
+    note: "kubeconfig client key and certificate data"
+  },
+  {
+    kind: "kubeconfig_credential",
+    pattern: new RegExp(
+      String.raw`(?<![A-Za-z0-9_.\-])["']?(?:token|password|id-token|refresh-token)["']?[ \t]*:[ \t]*${value}`,
+      "dg"
+    ),
+    redact: "secret-group",
+    accept: isSecretValue,
+    when: "kubeconfig",
+    note: "`token:`, `password:`, `id-token:` and `refresh-token:` entries of a kubeconfig"
+  },
+  {
+    kind: "url_password",
+    pattern:
+      /:\/\/(?<user>[^\s:/?#@"'<>[\]]*):(?<secret>[^\s"'<>]{1,1024}?)@(?=[^\s/?#@"'<>]+(?:[:/?#\s"'<>]|$))/dg,
+    redact: "secret-group",
+    // `host:4873/@scope/pkg` is a port and a path, not a password.
+    accept: (secret) => secret !== "x-oauth-basic" && !/^\d+\//.test(secret) && isSecretValue(secret),
+    note: "the password of `scheme://user:password@host` (any scheme), also when it holds an unescaped `@`, `/`, " +
+      "`?` or `#`; the user and host stay"
+  },
+  {
+    kind: "authorization_header",
+    pattern: new RegExp(
+      String.raw`(?<![A-Za-z0-9-])(?:proxy-)?authorization(?:\\?["'\`])?[ \t]*[:=][ \t]*(?:\\?["'\`])?` +
+        String.raw`(?:(?:Bearer|Basic|Token|Bot|Digest|Negotiate|NTLM|OAuth|AWS4-HMAC-SHA256)[ \t]+)?${restOfLine}`,
+      "dgi"
+    ),
+    redact: "secret-group",
+    accept: firstWordIsSecret,
+    note: "`Authorization:` header values; the scheme (`Bearer`, `Basic`, ...) stays"
+  },
+  {
+    kind: "bearer_token",
+    pattern: /(?<![A-Za-z0-9])Bearer[ \t]+(?<secret>[A-Za-z0-9\-._~+/]{16,}=*)/dg,
+    redact: "secret-group",
+    note: "`Bearer <credential>` outside a header line"
+  },
+  {
+    kind: "cookie",
+    pattern: new RegExp(
+      String.raw`(?<![A-Za-z0-9-])(?:set-)?cookie(?:\\?["'])?[ \t]*:[ \t]*(?:\\?["'])?${restOfLine}`,
+      "dgi"
+    ),
+    redact: "secret-group",
+    accept: firstWordIsSecret,
+    note: "`Cookie:` and `Set-Cookie:` header values"
+  },
+  {
+    kind: "secret",
+    pattern: new RegExp(
+      String.raw`(?<name>${nameAlternation})(?:\\?["'])?[ \t]*(?::=|=>|:|=)[ \t]*${value}`,
+      "dgi"
+    ),
+    redact: "secret-group",
+    kindOf: (match) => sensitiveNameKind(match.groups?.["name"] ?? "") ?? "secret",
+    accept: isSecretValue,
+    note: "`name = value`, `name: value`, `\"name\": \"value\"` and `?name=value` for the sensitive names above " +
+      "(`client_secret` → oidc_client_secret, `AWS_SECRET_ACCESS_KEY` → aws_secret_access_key, ...)"
+  }
+]

@@ -1,0 +1,50 @@
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { createServer } from "node:http"
+import { Api, BASE_PATH } from "./api/Api.ts"
+import { BearerTokenLive } from "./auth/BearerTokenLive.ts"
+import { Database, StoresLive } from "./Database.ts"
+import { GateService } from "./gate/GateService.ts"
+import { DatabaseHealth } from "./http/DatabaseHealth.ts"
+import { GateHandlers } from "./http/GateHandlers.ts"
+import { problemResponses } from "./http/ProblemResponses.ts"
+import { RequestValidationLive } from "./http/RequestValidationLive.ts"
+import { SystemHandlers } from "./http/SystemHandlers.ts"
+import { PolicyEngine } from "./policy/PolicyEngine.ts"
+import { ServerConfig } from "./ServerConfig.ts"
+import type { ServerConfigShape } from "./ServerConfig.ts"
+
+const DatabaseHealthLive = Layer.unwrap(Effect.map(Database, DatabaseHealth.layer))
+
+/** The application: routes, handlers and the services they use, without a listener. */
+export const AppLive = (config: ServerConfigShape) => {
+  const services = Layer.mergeAll(GateService.layer, BearerTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
+    Layer.provideMerge(PolicyEngine.layer),
+    Layer.provideMerge(StoresLive),
+    Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true })),
+    Layer.provideMerge(Layer.succeed(ServerConfig, config))
+  )
+  const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
+    Layer.provide([GateHandlers, SystemHandlers])
+  )
+  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes })).pipe(
+    Layer.provide(services)
+  )
+}
+
+/** The server listening on the configured address; logs the URL once it listens. */
+export const ServerLive = (config: ServerConfigShape) =>
+  HttpRouter.serve(AppLive(config), { disableLogger: true, disableListenLog: true }).pipe(
+    Layer.tap(() =>
+      HttpServer.addressFormattedWith((url) => Effect.sync(() => console.log(`releasepassport listening on ${url}`)))
+    ),
+    Layer.provide(
+      NodeHttpServer.layer(() => createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }), {
+        host: config.host,
+        port: config.port,
+        gracefulShutdownTimeout: "10 seconds"
+      })
+    )
+  )

@@ -1,0 +1,22 @@
+import { HttpApi, OpenApi } from "effect/http-api"
+import { GateApi } from "./GateApi.ts"
+import { RequestValidation } from "./RequestValidation.ts"
+import { SystemApi } from "./SystemApi.ts"
+
+export const BASE_PATH = "/releasepassport/v1"
+
+/**
+ * The HTTP API, defined once. Handlers, the typed client used by the tests and the
+ * OpenAPI document (`/releasepassport/v1/openapi.json`) are all derived from it.
+ */
+export class Api extends HttpApi.make("releasepassport")
+  .add(SystemApi)
+  .add(GateApi)
+  .prefix(BASE_PATH)
+  .middleware(RequestValidation)
+  .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
+  .annotateMerge(OpenApi.annotations({
+    title: "Release Passport API",
+    description: "A self-hosted release gate with a passport per release."
+  }))
+{}

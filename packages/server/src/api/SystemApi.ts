@@ -1,0 +1,18 @@
+import { Schema } from "effect"
+import { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
+import { ServiceUnavailable } from "./Problems.ts"
+
+export const Health = Schema.Struct({ status: Schema.Literal("ok") })
+
+export const Readiness = Schema.Struct({
+  status: Schema.Literal("ready"),
+  database: Schema.Literal("ok"),
+  policy: Schema.Struct({ revision: Schema.String, bundleDigest: Schema.String })
+})
+
+export class SystemApi extends HttpApiGroup.make("system")
+  .add(
+    HttpApiEndpoint.get("healthz", "/healthz", { success: Health }),
+    HttpApiEndpoint.get("readyz", "/readyz", { success: Readiness, error: ServiceUnavailable })
+  )
+{}

@@ -1,0 +1,61 @@
+import { Config, Effect, Layer } from "effect"
+import { Command, Flag } from "effect/cli"
+import { ServerLive } from "../Server.ts"
+import { defaultServerConfig } from "../ServerConfig.ts"
+import { defaultPolicyBundlePath } from "../policy/defaultBundle.ts"
+import { databaseFlag, fail } from "./common.ts"
+
+const host = Flag.String("host").pipe(
+  Flag.withDescription("Address to listen on. Env: RELEASEPASSPORT_HOST"),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_HOST")),
+  Flag.withDefault("127.0.0.1")
+)
+const port = Flag.Int("port").pipe(
+  Flag.withDescription("Port to listen on (0 picks a free one). Env: RELEASEPASSPORT_PORT"),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_PORT")),
+  Flag.withDefault(8080)
+)
+const policyBundle = Flag.String("policy-bundle").pipe(
+  Flag.withDescription("Compiled OPA bundle (tar.gz). Default: the bundled policies. Env: RELEASEPASSPORT_POLICY_BUNDLE"),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_POLICY_BUNDLE")),
+  Flag.optional
+)
+const policyBudget = Flag.Int("policy-budget-ms").pipe(
+  Flag.withDescription("Time budget of one policy evaluation; slower means verdict error. Env: RELEASEPASSPORT_POLICY_BUDGET_MS"),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_POLICY_BUDGET_MS")),
+  Flag.withDefault(250)
+)
+const publicUrl = Flag.String("public-url").pipe(
+  Flag.withDescription("URL users reach the server at (https enables Secure cookies). Env: RELEASEPASSPORT_PUBLIC_URL"),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_PUBLIC_URL")),
+  Flag.optional
+)
+
+export const serveCommand = Command.make(
+  "serve",
+  { host, port, database: databaseFlag, policyBundle, policyBudget, publicUrl },
+  Effect.fn(function*(flags) {
+    if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
+    if (flags.policyBudget <= 0) return yield* fail("--policy-budget-ms must be positive")
+    const config = defaultServerConfig({
+      host: flags.host,
+      port: flags.port,
+      databaseUrl: flags.database,
+      policyBundlePath: flags.policyBundle._tag === "Some" ? flags.policyBundle.value : defaultPolicyBundlePath(),
+      policyBudgetMs: flags.policyBudget,
+      publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined
+    })
+    return yield* Layer.launch(ServerLive(config))
+  })
+).pipe(
+  Command.withDescription(
+    "Run the HTTP server. Migrates the database on start and prints the URL it listens on."
+  ),
+  Command.withExamples([
+    { command: "releasepassport serve", description: "SQLite in ./releasepassport.db, bundled policies, port 8080" },
+    {
+      command: "releasepassport serve --host 0.0.0.0 --database postgres://rp@db:5432/rp",
+      description: "PostgreSQL, for several replicas"
+    }
+  ])
+)

@@ -1,0 +1,34 @@
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Effect, Exit } from "effect"
+import { Command } from "effect/cli"
+import { gateCommand } from "./GateCommands.ts"
+import { migrateCommand } from "./MigrateCommand.ts"
+import { serveCommand } from "./ServeCommand.ts"
+import { tokenCommand } from "./TokenCommands.ts"
+import { workspaceCommand } from "./WorkspaceCommands.ts"
+
+export const VERSION = "0.1.0"
+
+export const releasepassport = Command.make("releasepassport").pipe(
+  Command.withDescription("Release Passport: a self-hosted release gate with a passport per release"),
+  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, gateCommand])
+)
+
+/** Runs the CLI as the process's main program. */
+export const main = () =>
+  releasepassport.pipe(
+    Command.run({ version: VERSION }),
+    Effect.provide(NodeServices.layer),
+    NodeRuntime.runMain({
+      // Success keeps the code a command chose (gate evaluate: 0/1/2). SIGTERM/SIGINT on a
+      // server is a normal stop (0). Any other failure is 2, "error" for pipelines.
+      teardown: (exit, onExit) =>
+        onExit(
+          Exit.isSuccess(exit)
+            ? Number(process.exitCode ?? 0)
+            : Exit.hasInterrupts(exit) && !Exit.hasFails(exit) && !Exit.hasDies(exit)
+            ? 0
+            : 2
+        )
+    })
+  )

@@ -1,0 +1,19 @@
+import { Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { Api } from "../api/Api.ts"
+import { CurrentToken } from "../api/Security.ts"
+import { unavailable } from "../auth/BearerTokenLive.ts"
+import { GateService } from "../gate/GateService.ts"
+
+export const GateHandlers = HttpApiBuilder.group(
+  Api,
+  "gate",
+  Effect.fn(function*(handlers) {
+    const gate = yield* GateService
+    return handlers.handle("evaluate", ({ payload }) =>
+      Effect.gen(function*() {
+        const token = yield* CurrentToken
+        return yield* gate.evaluate(payload, token).pipe(Effect.mapError(unavailable))
+      }))
+  })
+)

@@ -1,0 +1,7 @@
+export * from "./api/Api.ts"
+export * from "./api/GateApi.ts"
+export * from "./api/Problems.ts"
+export * from "./api/Security.ts"
+export * from "./auth/ApiTokenFormat.ts"
+export * from "./Server.ts"
+export * from "./ServerConfig.ts"
