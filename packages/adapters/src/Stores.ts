@@ -1,10 +1,13 @@
-import { PassportStore, TokenStore, WorkspaceStore } from "@releasepassport/core"
+import { LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
 import { Context, Layer } from "effect"
 import type { Tables } from "./schema.ts"
 import type { SqlDatabase } from "./SqlTraits.ts"
+import { makeLoginThrottleStore } from "./stores/LoginThrottleStoreSql.ts"
 import { makePassportStore } from "./stores/PassportStoreSql.ts"
+import { makeSessionStore } from "./stores/SessionStoreSql.ts"
 import { makeSqlRunner } from "./stores/SqlRunner.ts"
 import { makeTokenStore } from "./stores/TokenStoreSql.ts"
+import { makeUserStore } from "./stores/UserStoreSql.ts"
 import { makeWorkspaceStore } from "./stores/WorkspaceStoreSql.ts"
 
 /** Every store port, implemented over one SQL database (any supported dialect). */
@@ -13,7 +16,10 @@ export const makeStores = (database: SqlDatabase<Tables>) => {
   return {
     workspaces: makeWorkspaceStore(sql),
     tokens: makeTokenStore(sql),
-    passports: makePassportStore(sql)
+    passports: makePassportStore(sql),
+    users: makeUserStore(sql),
+    sessions: makeSessionStore(sql),
+    loginThrottles: makeLoginThrottleStore(sql)
   }
 }
 export type Stores = ReturnType<typeof makeStores>
@@ -24,7 +30,10 @@ export const storesLayer = (database: SqlDatabase<Tables>) => {
   return Layer.succeedContext(
     Context.make(WorkspaceStore, stores.workspaces).pipe(
       Context.add(TokenStore, stores.tokens),
-      Context.add(PassportStore, stores.passports)
+      Context.add(PassportStore, stores.passports),
+      Context.add(UserStore, stores.users),
+      Context.add(SessionStore, stores.sessions),
+      Context.add(LoginThrottleStore, stores.loginThrottles)
     )
   )
 }

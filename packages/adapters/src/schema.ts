@@ -65,10 +65,50 @@ export interface PassportStampRow {
   evaluated_at: string | Date
 }
 
+export interface UserRow {
+  id: string
+  /** Normalized: trimmed, lower case. */
+  email: string
+  display_name: string
+  /** Self-describing password hash (e.g. `$scrypt$ln=17,r=8,p=1$salt$hash`); never leaves the server. */
+  password_hash: string
+  created_at: string | Date
+  updated_at: string | Date
+}
+
+export interface MembershipRow {
+  workspace_id: string
+  user_id: string
+  role: string
+  created_at: string | Date
+  updated_at: string | Date
+}
+
+export interface SessionRow {
+  id: string
+  /** sha256 hex of the cookie value; the value itself is never stored. */
+  digest: string
+  user_id: string
+  created_at: string | Date
+  last_seen_at: string | Date
+  revoked_at: string | Date | null
+}
+
+export interface LoginThrottleRow {
+  key: string
+  failures: number
+  window_started_at: string | Date
+  locked_until: string | Date | null
+}
+
 export interface Tables {
   workspaces: WorkspaceRow
   api_tokens: ApiTokenRow
   passports: PassportRow
   gate_evaluations: GateEvaluationRow
   passport_stamps: PassportStampRow
+  users: UserRow
+  memberships: MembershipRow
+  sessions: SessionRow
+  login_throttles: LoginThrottleRow
 }
