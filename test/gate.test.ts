@@ -12,16 +12,8 @@ import type { TestDatabase } from "../packages/adapters/test/support/testDatabas
 import { apiClient, rawPost } from "./support/client.ts"
 import { documentedGateRequest, passingGateRequest } from "./support/fixtures.ts"
 import { cli, startServer } from "./support/processes.ts"
+import { createToken } from "./support/tokens.ts"
 import type { RunningServer } from "./support/processes.ts"
-
-const createToken = async (database: string, ...args: Array<string>) => {
-  const result = await cli(["token", "create", "--database", database, ...args])
-  expect(result.code, result.stderr).toBe(0)
-  const value = result.stdout.trim()
-  const id = /created (tok_\w+)/.exec(result.stderr)?.[1]
-  expect(value).toMatch(/^rp_[0-9A-Za-z]{49}$/)
-  return { value, id: id! }
-}
 
 for (const choice of await adapterChoices()) {
   describe.skipIf(choice.skip !== undefined)(`gate evaluation over HTTP (${choice.adapter})`, () => {

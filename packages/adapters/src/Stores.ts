@@ -1,8 +1,9 @@
-import { LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
+import { EvidenceStore, LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
 import { Context, Layer } from "effect"
 import type { Tables } from "./schema.ts"
 import type { SqlDatabase } from "./SqlTraits.ts"
 import { makeLoginThrottleStore } from "./stores/LoginThrottleStoreSql.ts"
+import { makeEvidenceStore } from "./stores/EvidenceStoreSql.ts"
 import { makePassportStore } from "./stores/PassportStoreSql.ts"
 import { makeSessionStore } from "./stores/SessionStoreSql.ts"
 import { makeSqlRunner } from "./stores/SqlRunner.ts"
@@ -17,6 +18,7 @@ export const makeStores = (database: SqlDatabase<Tables>) => {
     workspaces: makeWorkspaceStore(sql),
     tokens: makeTokenStore(sql),
     passports: makePassportStore(sql),
+    evidence: makeEvidenceStore(sql),
     users: makeUserStore(sql),
     sessions: makeSessionStore(sql),
     loginThrottles: makeLoginThrottleStore(sql)
@@ -31,6 +33,7 @@ export const storesLayer = (database: SqlDatabase<Tables>) => {
     Context.make(WorkspaceStore, stores.workspaces).pipe(
       Context.add(TokenStore, stores.tokens),
       Context.add(PassportStore, stores.passports),
+      Context.add(EvidenceStore, stores.evidence),
       Context.add(UserStore, stores.users),
       Context.add(SessionStore, stores.sessions),
       Context.add(LoginThrottleStore, stores.loginThrottles)

@@ -65,6 +65,40 @@ export interface PassportStampRow {
   evaluated_at: string | Date
 }
 
+export interface EvidenceRow {
+  id: string
+  workspace_id: string
+  passport_id: string
+  source: string
+  external_id: string
+  type: string
+  version: number
+  is_latest: number
+  status: string
+  summary: string
+  url: string | null
+  details: unknown
+  private: number
+  artifact_digest: string
+  source_sha: string
+  digest_mismatch: number
+  sha_mismatch: number
+  content_hash: string
+  redactions: number
+  observed_at: string | Date
+  received_at: string | Date
+  token_id: string | null
+}
+
+export interface IdempotencyKeyRow {
+  workspace_id: string
+  route: string
+  idempotency_key: string
+  request_hash: string
+  response: unknown
+  created_at: string | Date
+}
+
 export interface UserRow {
   id: string
   /** Normalized: trimmed, lower case. */
@@ -107,6 +141,8 @@ export interface Tables {
   passports: PassportRow
   gate_evaluations: GateEvaluationRow
   passport_stamps: PassportStampRow
+  evidence: EvidenceRow
+  idempotency_keys: IdempotencyKeyRow
   users: UserRow
   memberships: MembershipRow
   sessions: SessionRow

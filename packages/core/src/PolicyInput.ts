@@ -1,3 +1,4 @@
+import type { EvidenceStatus } from "./EvidenceBatch.ts"
 import type { GateRequest } from "./GateRequest.ts"
 
 /** What the release was first seen with: the identity later requests are checked against. */
@@ -10,7 +11,6 @@ export interface PassportFacts {
 }
 
 export const EvidenceStatuses = ["passed", "failed", "warning", "error", "skipped"] as const
-export type EvidenceStatus = (typeof EvidenceStatuses)[number]
 
 /** The newest version of one evidence item, as the policies see it. */
 export interface EvidenceFacts {

@@ -6,8 +6,10 @@ import { createServer } from "node:http"
 import { Api, BASE_PATH } from "./api/Api.ts"
 import { BearerTokenLive } from "./auth/BearerTokenLive.ts"
 import { Database, StoresLive } from "./Database.ts"
+import { EvidenceService } from "./evidence/EvidenceService.ts"
 import { GateService } from "./gate/GateService.ts"
 import { DatabaseHealth } from "./http/DatabaseHealth.ts"
+import { EvidenceHandlers } from "./http/EvidenceHandlers.ts"
 import { GateHandlers } from "./http/GateHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
@@ -20,14 +22,14 @@ const DatabaseHealthLive = Layer.unwrap(Effect.map(Database, DatabaseHealth.laye
 
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
-  const services = Layer.mergeAll(GateService.layer, BearerTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
+  const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, BearerTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(StoresLive),
     Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true })),
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, SystemHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, SystemHandlers])
   )
   return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes })).pipe(
     Layer.provide(services)

@@ -1,54 +1,22 @@
 import { PassportStore } from "@releasepassport/core"
-import type { GateEvaluation, Passport, RecordGateEvaluation } from "@releasepassport/core"
+import type { GateEvaluation, RecordGateEvaluation } from "@releasepassport/core"
 import { Effect } from "effect"
-import type { GateEvaluationRow, PassportRow } from "../schema.ts"
+import type { GateEvaluationRow } from "../schema.ts"
 import { newId } from "./ids.ts"
+import { findOrCreatePassport, toEvidenceFacts, touchPassport } from "./passportRows.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
 export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
-  const { readTimestamp } = sql.traits
-
-  const toPassport = (row: PassportRow): Passport => ({
-    id: row.id,
-    workspaceId: row.workspace_id,
-    releaseId: row.release_id,
-    artifactDigest: row.artifact_digest,
-    sourceSha: row.source_sha,
-    service: { namespace: row.service_namespace, name: row.service_name },
-    createdAt: readTimestamp(row.created_at),
-    updatedAt: readTimestamp(row.updated_at)
-  })
-
   const recordGateEvaluation = <E>(input: RecordGateEvaluation<E>) =>
     sql.transaction((trx) =>
       Effect.gen(function*() {
         const nowIso = input.now.toISOString()
 
-        // Find or create without a read-then-write race: the unique identity constraint decides.
-        yield* sql.attempt(() =>
-          trx.insertInto("passports").values({
-            id: newId("pp"),
-            workspace_id: input.workspaceId,
-            service_namespace: input.service.namespace,
-            service_name: input.service.name,
-            release_id: input.releaseId,
-            artifact_digest: input.artifactDigest,
-            source_sha: input.sourceSha,
-            created_at: nowIso,
-            updated_at: nowIso
-          }).onConflict((oc) =>
-            oc.columns(["workspace_id", "service_namespace", "service_name", "release_id"]).doNothing()
-          ).execute()
+        const passport = yield* findOrCreatePassport(sql, trx, input)
+        const evidenceRows = yield* sql.attempt(() =>
+          trx.selectFrom("evidence").selectAll().where("passport_id", "=", passport.id).where("is_latest", "=", 1)
+            .orderBy("type").orderBy("source").orderBy("external_id").execute()
         )
-        const passportRow: PassportRow = yield* sql.attempt(() =>
-          trx.selectFrom("passports").selectAll()
-            .where("workspace_id", "=", input.workspaceId)
-            .where("service_namespace", "=", input.service.namespace)
-            .where("service_name", "=", input.service.name)
-            .where("release_id", "=", input.releaseId)
-            .executeTakeFirstOrThrow()
-        )
-        const passport = toPassport(passportRow)
 
         const verdict = yield* input.decide({
           passport: {
@@ -58,7 +26,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
             sourceSha: passport.sourceSha,
             service: passport.service
           },
-          evidence: []
+          evidence: evidenceRows.map((row) => toEvidenceFacts(sql.traits, row))
         })
 
         const row: GateEvaluationRow = {
@@ -100,10 +68,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
             }).where("passport_stamps.evaluated_at", "<=", stamp.evaluated_at)
           ).execute()
         )
-        yield* sql.attempt(() =>
-          trx.updateTable("passports").set({ updated_at: nowIso }).where("id", "=", passport.id)
-            .where("updated_at", "<", nowIso).execute()
-        )
+        yield* touchPassport(sql, trx, passport.id, input.now)
 
         const evaluation: GateEvaluation = {
           id: row.id,

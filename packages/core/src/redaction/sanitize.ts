@@ -27,6 +27,10 @@ class Tally {
     this.redactions++
     this.kinds.add(kind)
   }
+  addAll(result: Redactions): void {
+    this.redactions += result.redactions
+    for (const kind of result.kinds) this.kinds.add(kind)
+  }
   sortedKinds(): ReadonlyArray<SecretKind> {
     return [...this.kinds].sort()
   }
@@ -53,15 +57,44 @@ const redactSpans = (
   return out + text.slice(at, to)
 }
 
-/**
- * Replaces every secret in `text` by `[REDACTED:<kind>]`. Sanitizing twice changes nothing more.
- */
-export const sanitizeText = (text: string): SanitizedText => {
+const scanText = (text: string): SanitizedText => {
   const spans = findSecrets(text)
   if (spans.length === 0) return { text, redactions: 0, kinds: [] }
   const tally = new Tally()
   const sanitized = redactSpans(text, spans, 0, text.length, tally)
   return { text: sanitized, redactions: tally.redactions, kinds: tally.sortedKinds() }
+}
+
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/
+const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g
+
+/** Decodes every well-formed run of percent-escapes; a run that is not valid UTF-8 stays as it is. */
+const percentDecode = (text: string): string =>
+  text.replace(PERCENT_RUN, (run) => {
+    try {
+      return decodeURIComponent(run)
+    } catch {
+      return run
+    }
+  })
+
+/**
+ * Replaces every secret in `text` by `[REDACTED:<kind>]`. Sanitizing twice changes nothing more.
+ *
+ * Secrets can hide behind percent-encoding (`?note=TOKEN%3Drp_...` has no word boundary before
+ * the prefix), so text with escapes is also scanned decoded; when that finds more, the decoded,
+ * sanitized text is what is returned: a changed encoding is a small price for not storing a secret.
+ */
+export const sanitizeText = (text: string): SanitizedText => {
+  const direct = scanText(text)
+  if (!PERCENT_ESCAPE.test(direct.text)) return direct
+  const decoded = scanText(percentDecode(direct.text))
+  if (decoded.redactions === 0) return direct
+  return {
+    text: decoded.text,
+    redactions: direct.redactions + decoded.redactions,
+    kinds: [...new Set([...direct.kinds, ...decoded.kinds])].sort()
+  }
 }
 
 // --- JSON ---------------------------------------------------------------------------------------
@@ -143,6 +176,13 @@ class JsonWalk {
       case "string":
         setOwn(holder, key, value)
         if (value === "" || isMarker(value)) return
+        if (sensitive === undefined && PERCENT_ESCAPE.test(value)) {
+          // Rare: scanned on its own so that its decoded form is checked too (see sanitizeText).
+          const sanitized = sanitizeText(value)
+          setOwn(holder, key, sanitized.text)
+          this.tally.addAll(sanitized)
+          return
+        }
         this.queue(holder, key, value, { value: sensitive })
         return
       case "number":

@@ -118,3 +118,26 @@ describe("sanitizeText: stays linear on hostile input", () => {
     expect(performance.now() - start).toBeLessThan(500)
   })
 })
+
+describe("percent-encoded secrets", () => {
+  it("finds a token hidden behind percent-encoding and returns the decoded, sanitized text", () => {
+    const token = "ghp_" + "Ab1Cd2Ef3".repeat(4)
+    const url = `https://ci.example.com/run?note=${encodeURIComponent(`GH_TOKEN=${token} ok`)}`
+    const result = sanitizeText(url)
+    expect(result.text).toBe("https://ci.example.com/run?note=GH_TOKEN=[REDACTED:github_token] ok")
+    expect(result.redactions).toBe(1)
+    expect(result.text.includes(token)).toBe(false)
+  })
+
+  it("leaves percent-encoded text without secrets exactly as it was", () => {
+    const url = "https://ci.example.com/run?q=a%20b%2Fc&x=%E2%9C%93"
+    expect(sanitizeText(url)).toEqual({ text: url, redactions: 0, kinds: [] })
+  })
+
+  it("does the same inside JSON values", () => {
+    const token = "ghp_" + "Zz9Yy8Xx7".repeat(4)
+    const result = sanitizeJson({ link: `https://x.example/?t=%20${token}` })
+    expect(JSON.stringify(result.value).includes(token)).toBe(false)
+    expect(result.redactions).toBe(1)
+  })
+})

@@ -1,4 +1,5 @@
 import { HttpApi, OpenApi } from "effect/http-api"
+import { EvidenceApi } from "./EvidenceApi.ts"
 import { GateApi } from "./GateApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
@@ -12,6 +13,7 @@ export const BASE_PATH = "/releasepassport/v1"
 export class Api extends HttpApi.make("releasepassport")
   .add(SystemApi)
   .add(GateApi)
+  .add(EvidenceApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })

@@ -77,6 +77,10 @@ export const ProblemCodes = {
   unsupportedMediaType: "request.unsupported_media_type",
   routeNotFound: "route.not_found",
   methodNotAllowed: "route.method_not_allowed",
+  idempotencyKeyReused: "idempotency.key_reused",
+  evidenceIdentityConflict: "evidence.identity_conflict",
+  secretInIdentifier: "request.secret_in_identifier",
+  observedInFuture: "evidence.observed_in_future",
   storeUnavailable: "store.unavailable",
   policyUnavailable: "policy.unavailable",
   internal: "internal"

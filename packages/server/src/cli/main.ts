@@ -1,7 +1,9 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Effect, Exit } from "effect"
 import { Command } from "effect/cli"
+import { evidenceCommand } from "./EvidenceCommands.ts"
 import { gateCommand } from "./GateCommands.ts"
+import { loggingLayer } from "./logging.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
 import { serveCommand } from "./ServeCommand.ts"
 import { tokenCommand } from "./TokenCommands.ts"
@@ -11,7 +13,7 @@ export const VERSION = "0.1.0"
 
 export const releasepassport = Command.make("releasepassport").pipe(
   Command.withDescription("Release Passport: a self-hosted release gate with a passport per release"),
-  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, gateCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, gateCommand, evidenceCommand])
 )
 
 /** Runs the CLI as the process's main program. */
@@ -19,6 +21,7 @@ export const main = () =>
   releasepassport.pipe(
     Command.run({ version: VERSION }),
     Effect.provide(NodeServices.layer),
+    Effect.provide(loggingLayer()),
     NodeRuntime.runMain({
       // Success keeps the code a command chose (gate evaluate: 0/1/2). SIGTERM/SIGINT on a
       // server is a normal stop (0). Any other failure is 2, "error" for pipelines.

@@ -1,0 +1,156 @@
+import { EvidenceIdentityConflict, EvidenceStore, IdempotencyKeyReused } from "@releasepassport/core"
+import type { EvidenceIngestResult, IngestedItem, IngestEvidence, SanitizedEvidenceItem } from "@releasepassport/core"
+import { Effect } from "effect"
+import type { Transaction } from "kysely"
+import type { EvidenceRow, Tables } from "../schema.ts"
+import { newId } from "./ids.ts"
+import { findOrCreatePassport, touchPassport } from "./passportRows.ts"
+import type { SqlRunner } from "./SqlRunner.ts"
+
+const ROUTE = "evidence/ingest"
+/** How long an idempotency key is remembered. */
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
+/** Concurrent writers of one item each get a turn; past this something is badly wrong. */
+const MAX_VERSION_ATTEMPTS = 25
+
+export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
+  const { traits } = sql
+
+  /** Claims the key, or returns the first answer / a reuse error when it is taken. */
+  const claimIdempotencyKey = (trx: Transaction<Tables>, input: IngestEvidence, key: { key: string; requestHash: string }) =>
+    Effect.gen(function*() {
+      const nowIso = input.now.toISOString()
+      yield* sql.attempt(() =>
+        trx.deleteFrom("idempotency_keys").where("workspace_id", "=", input.workspaceId)
+          .where("created_at", "<", new Date(input.now.getTime() - IDEMPOTENCY_WINDOW_MS).toISOString()).execute()
+      )
+      // A concurrent request with the same key waits here for the first one to commit.
+      const claimed = yield* sql.attempt(() =>
+        trx.insertInto("idempotency_keys").values({
+          workspace_id: input.workspaceId,
+          route: ROUTE,
+          idempotency_key: key.key,
+          request_hash: key.requestHash,
+          response: null,
+          created_at: nowIso
+        }).onConflict((oc) => oc.columns(["workspace_id", "route", "idempotency_key"]).doNothing()).executeTakeFirst()
+      )
+      if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 1) return undefined
+      const existing = yield* sql.attempt(() =>
+        trx.selectFrom("idempotency_keys").selectAll().where("workspace_id", "=", input.workspaceId)
+          .where("route", "=", ROUTE).where("idempotency_key", "=", key.key).executeTakeFirstOrThrow()
+      )
+      if (existing.request_hash !== key.requestHash) return yield* new IdempotencyKeyReused({ key: key.key })
+      return traits.readJson(existing.response) as EvidenceIngestResult
+    })
+
+  /** Stores a new version when the content changed; tells what it did. */
+  const storeItem = (
+    trx: Transaction<Tables>,
+    input: IngestEvidence,
+    passport: { readonly id: string; readonly artifactDigest: string; readonly sourceSha: string },
+    item: SanitizedEvidenceItem
+  ) =>
+    Effect.gen(function*() {
+      const nowIso = input.now.toISOString()
+      const digestMismatch = input.artifactDigest !== passport.artifactDigest
+      const sourceShaMismatch = input.sourceSha !== passport.sourceSha
+      for (let attempt = 0; attempt < MAX_VERSION_ATTEMPTS; attempt++) {
+        const latest = yield* sql.attempt(() =>
+          trx.selectFrom("evidence").select(["id", "passport_id", "version", "content_hash", "digest_mismatch", "sha_mismatch"])
+            .where("workspace_id", "=", input.workspaceId).where("source", "=", input.source)
+            .where("external_id", "=", input.externalId).where("type", "=", item.type)
+            .orderBy("version", "desc").limit(1).executeTakeFirst()
+        )
+        if (latest !== undefined && latest.passport_id !== passport.id) {
+          return yield* new EvidenceIdentityConflict({ type: item.type, passportId: latest.passport_id })
+        }
+        if (latest !== undefined && latest.content_hash === item.contentHash) {
+          return {
+            id: latest.id,
+            type: item.type,
+            version: latest.version,
+            outcome: "unchanged",
+            digestMismatch: latest.digest_mismatch === 1,
+            sourceShaMismatch: latest.sha_mismatch === 1
+          } satisfies IngestedItem
+        }
+        const version = (latest?.version ?? 0) + 1
+        const row: EvidenceRow = {
+          id: newId("evd"),
+          workspace_id: input.workspaceId,
+          passport_id: passport.id,
+          source: input.source,
+          external_id: input.externalId,
+          type: item.type,
+          version,
+          is_latest: 1,
+          status: item.status,
+          summary: item.summary,
+          url: item.url,
+          details: item.details === undefined ? null : JSON.stringify(item.details),
+          private: item.private ? 1 : 0,
+          artifact_digest: input.artifactDigest,
+          source_sha: input.sourceSha,
+          digest_mismatch: digestMismatch ? 1 : 0,
+          sha_mismatch: sourceShaMismatch ? 1 : 0,
+          content_hash: item.contentHash,
+          redactions: item.redactions,
+          observed_at: item.observedAt === undefined ? nowIso : new Date(item.observedAt).toISOString(),
+          received_at: nowIso,
+          token_id: input.tokenId
+        }
+        // A concurrent writer of the same item may take this version first: then look again.
+        const inserted = yield* sql.attempt(() =>
+          trx.insertInto("evidence").values(row)
+            .onConflict((oc) => oc.columns(["workspace_id", "source", "external_id", "type", "version"]).doNothing())
+            .executeTakeFirst()
+        )
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) continue
+        if (latest !== undefined) {
+          yield* sql.attempt(() => trx.updateTable("evidence").set({ is_latest: 0 }).where("id", "=", latest.id).execute())
+        }
+        return {
+          id: row.id,
+          type: item.type,
+          version,
+          outcome: latest === undefined ? "created" : "updated",
+          digestMismatch,
+          sourceShaMismatch
+        } satisfies IngestedItem
+      }
+      return yield* Effect.die(new Error(`evidence item ${item.type} kept changing under ${MAX_VERSION_ATTEMPTS} attempts`))
+    })
+
+  const ingest = (input: IngestEvidence) =>
+    sql.transaction((trx) =>
+      Effect.gen(function*() {
+        if (input.idempotency !== undefined) {
+          const replay = yield* claimIdempotencyKey(trx, input, input.idempotency)
+          if (replay !== undefined) return { result: replay, replayed: true }
+        }
+        const passport = yield* findOrCreatePassport(sql, trx, input)
+        const items: Array<IngestedItem> = []
+        for (const item of input.items) items.push(yield* storeItem(trx, input, passport, item))
+        if (items.some((item) => item.outcome !== "unchanged")) yield* touchPassport(sql, trx, passport.id, input.now)
+        const result: EvidenceIngestResult = {
+          passportId: passport.id,
+          source: input.source,
+          externalId: input.externalId,
+          items,
+          redactions: input.redactions
+        }
+        if (input.idempotency !== undefined) {
+          const key = input.idempotency.key
+          yield* sql.attempt(() =>
+            trx.updateTable("idempotency_keys").set({ response: JSON.stringify(result) })
+              .where("workspace_id", "=", input.workspaceId).where("route", "=", ROUTE)
+              .where("idempotency_key", "=", key).execute()
+          )
+        }
+        return { result, replayed: false }
+      })
+    )
+
+  return EvidenceStore.of({ ingest })
+}

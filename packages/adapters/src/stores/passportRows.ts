@@ -1,0 +1,79 @@
+import type { EvidenceFacts, Passport } from "@releasepassport/core"
+import { Effect } from "effect"
+import type { Transaction } from "kysely"
+import type { EvidenceRow, PassportRow, Tables } from "../schema.ts"
+import type { SqlTraits } from "../SqlTraits.ts"
+import { newId } from "./ids.ts"
+import type { SqlRunner } from "./SqlRunner.ts"
+
+export const toPassport = (traits: SqlTraits, row: PassportRow): Passport => ({
+  id: row.id,
+  workspaceId: row.workspace_id,
+  releaseId: row.release_id,
+  artifactDigest: row.artifact_digest,
+  sourceSha: row.source_sha,
+  service: { namespace: row.service_namespace, name: row.service_name },
+  createdAt: traits.readTimestamp(row.created_at),
+  updatedAt: traits.readTimestamp(row.updated_at)
+})
+
+export interface PassportIdentity {
+  readonly workspaceId: string
+  readonly service: { readonly namespace: string; readonly name: string }
+  readonly releaseId: string
+  /** What the release is first seen with, if this creates its passport. */
+  readonly artifactDigest: string
+  readonly sourceSha: string
+  readonly now: Date
+}
+
+/**
+ * Finds or creates the release's passport inside a transaction, without a read-then-write
+ * race: the unique identity constraint decides who creates it, and everyone reads it back.
+ */
+export const findOrCreatePassport = (sql: SqlRunner, trx: Transaction<Tables>, identity: PassportIdentity) =>
+  Effect.gen(function*() {
+    const nowIso = identity.now.toISOString()
+    yield* sql.attempt(() =>
+      trx.insertInto("passports").values({
+        id: newId("pp"),
+        workspace_id: identity.workspaceId,
+        service_namespace: identity.service.namespace,
+        service_name: identity.service.name,
+        release_id: identity.releaseId,
+        artifact_digest: identity.artifactDigest,
+        source_sha: identity.sourceSha,
+        created_at: nowIso,
+        updated_at: nowIso
+      }).onConflict((oc) => oc.columns(["workspace_id", "service_namespace", "service_name", "release_id"]).doNothing())
+        .execute()
+    )
+    const row = yield* sql.attempt(() =>
+      trx.selectFrom("passports").selectAll()
+        .where("workspace_id", "=", identity.workspaceId)
+        .where("service_namespace", "=", identity.service.namespace)
+        .where("service_name", "=", identity.service.name)
+        .where("release_id", "=", identity.releaseId)
+        .executeTakeFirstOrThrow()
+    )
+    return toPassport(sql.traits, row)
+  })
+
+/** Moves a passport's `updated_at` forward (never back). */
+export const touchPassport = (sql: SqlRunner, trx: Transaction<Tables>, passportId: string, now: Date) =>
+  sql.attempt(() =>
+    trx.updateTable("passports").set({ updated_at: now.toISOString() }).where("id", "=", passportId)
+      .where("updated_at", "<", now.toISOString()).execute()
+  )
+
+export const toEvidenceFacts = (traits: SqlTraits, row: EvidenceRow): EvidenceFacts => ({
+  id: row.id,
+  source: row.source,
+  type: row.type,
+  status: row.status as EvidenceFacts["status"],
+  summary: row.summary,
+  artifactDigest: row.artifact_digest,
+  sourceSha: row.source_sha,
+  observedAt: traits.readTimestamp(row.observed_at),
+  receivedAt: traits.readTimestamp(row.received_at)
+})
