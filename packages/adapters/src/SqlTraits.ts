@@ -20,6 +20,8 @@ export interface SqlTraits {
   readonly isUniqueViolation: (error: unknown) => boolean
   /** The database is out of reach (down, restarting, failing over): a 503, not a 500. */
   readonly isUnavailable: (error: unknown) => boolean
+  /** The schema the migrator keeps its bookkeeping tables in, when the dialect has schemas. */
+  readonly migrationTableSchema: (db: Kysely<any>) => Promise<string | undefined>
 }
 
 /** An open database: the Kysely instance, its traits, and how to close it. */
@@ -28,5 +30,10 @@ export interface SqlDatabase<DB> {
   readonly traits: SqlTraits
   /** A short description safe to print (no password). */
   readonly description: string
+  /**
+   * Runs long maintenance work (migrations) without the time bound that request queries have,
+   * on connections of its own where the database has a pool.
+   */
+  readonly withoutTimeouts: <A>(run: (db: Kysely<DB>) => Promise<A>) => Promise<A>
   readonly close: () => Promise<void>
 }

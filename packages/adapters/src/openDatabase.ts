@@ -10,6 +10,8 @@ export class DatabaseUrlError extends Error {
 export interface OpenDatabaseOptions {
   readonly onIdleError?: (message: string) => void
   readonly maxConnections?: number
+  /** PostgreSQL: how long a request waits on the database before it counts as unavailable. */
+  readonly timeoutMs?: number
 }
 
 /**
@@ -27,7 +29,8 @@ export const openDatabase = (url: string, options: OpenDatabaseOptions = {}): Pr
     return openPostgres<Tables>({
       connectionString: url,
       ...(options.onIdleError !== undefined ? { onIdleError: options.onIdleError } : {}),
-      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {})
+      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
     })
   }
   throw new DatabaseUrlError(

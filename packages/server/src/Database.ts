@@ -9,7 +9,7 @@ export class DatabaseStartupError extends Schema.TaggedError<DatabaseStartupErro
 /** The open database of this process. */
 export class Database extends Context.Service<Database, SqlDatabase<Tables>>()("@releasepassport/server/Database") {
   /** Opens the database, brings its schema up to date, and closes it with the scope. */
-  static readonly layer = (url: string, options: { readonly migrate: boolean }) =>
+  static readonly layer = (url: string, options: { readonly migrate: boolean; readonly timeoutMs?: number }) =>
     Layer.effect(
       Database,
       Effect.gen(function*() {
@@ -17,7 +17,8 @@ export class Database extends Context.Service<Database, SqlDatabase<Tables>>()("
           Effect.tryPromise({
             try: () =>
               openDatabase(url, {
-                onIdleError: (message) => Effect.runFork(Effect.logWarning(message))
+                onIdleError: (message) => Effect.runFork(Effect.logWarning(message)),
+                ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
               }),
             catch: (error) => new DatabaseStartupError({ message: error instanceof Error ? error.message : String(error) })
           }),
@@ -25,6 +26,16 @@ export class Database extends Context.Service<Database, SqlDatabase<Tables>>()("
         )
         if (options.migrate) {
           const report = yield* Effect.promise(() => migrateToLatest(database))
+          // A database that is not there at start is a failed start, not a retry loop: the
+          // process exits non-zero with this one line, and whatever supervises it (Kubernetes,
+          // systemd, compose) restarts it with backoff. Readiness stays simple: a running server
+          // has a migrated schema. Outages after start are answered 503 and recover by themselves.
+          if (report.failed?.unavailable === true) {
+            return yield* new DatabaseStartupError({
+              message: `cannot reach the database ${database.description} (${report.failed.message}); ` +
+                "the server does not start without it: start the database, then start the server again"
+            })
+          }
           if (report.failed !== undefined) {
             return yield* new DatabaseStartupError({
               message: `migration ${report.failed.migration ?? "(unknown)"} failed on ${database.description}: ${report.failed.message}`

@@ -25,7 +25,7 @@ export const AppLive = (config: ServerConfigShape) => {
   const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, BearerTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(StoresLive),
-    Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true })),
+    Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true, timeoutMs: config.databaseTimeoutMs })),
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(

@@ -6,6 +6,8 @@ export interface ServerConfigShape {
   readonly port: number
   /** `sqlite:<file>` or `postgres://…`. */
   readonly databaseUrl: string
+  /** PostgreSQL: how long a request waits on the database (connection, each answer) before a 503. */
+  readonly databaseTimeoutMs: number
   /** Path of the compiled OPA bundle (tar.gz). */
   readonly policyBundlePath: string
   /** Per-evaluation policy time budget. */
@@ -26,6 +28,7 @@ export const defaultServerConfig = (overrides: Partial<ServerConfigShape> & { po
   host: "127.0.0.1",
   port: 8080,
   databaseUrl: "sqlite:./releasepassport.db",
+  databaseTimeoutMs: 5000,
   policyBudgetMs: 250,
   policyMemoryLimitBytes: 64 * 1024 * 1024,
   maxBodyBytes: 1024 * 1024,

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from "kysely"
+import { Kysely, PostgresDialect, sql } from "kysely"
 import pg from "pg"
 import type { SqlDatabase, SqlTraits } from "../SqlTraits.ts"
 
@@ -22,16 +22,26 @@ const postgresTraits: SqlTraits = {
     const code = codeOf(error)
     if (code !== undefined && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true
     return error instanceof Error &&
-      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i
+      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|Query read timeout/i
         .test(error.message)
+  },
+  // With a search_path other than the default (one schema per tenant or per test), Kysely's
+  // migrator must be told the schema: it checks for its bookkeeping tables across every schema
+  // of the database, so another schema's `kysely_migration` would be taken for ours.
+  migrationTableSchema: async (db) => {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
+    return rows[0]?.schema ?? undefined
   }
 }
 
 export interface PostgresOptions {
   readonly connectionString: string
   readonly maxConnections?: number
-  /** How long a request waits for a pooled connection before the database counts as unavailable. */
-  readonly connectionTimeoutMs?: number
+  /**
+   * How long a request waits on the database before it counts as unavailable (a 503): both
+   * for a pooled connection (connecting, or waiting for a free one) and for each query's answer.
+   */
+  readonly timeoutMs?: number
   /** Called with a description (no secrets) when an idle client errors; the pool replaces it. */
   readonly onIdleError?: (message: string) => void
 }
@@ -47,26 +57,79 @@ export const redactConnectionString = (connectionString: string): string => {
   }
 }
 
+export const DEFAULT_DATABASE_TIMEOUT_MS = 5000
+
+/**
+ * A client that gives up on a connection whose answer did not come in time. `pg` rejects the
+ * query after `query_timeout` but keeps the client, still waiting on the lost answer: back in
+ * the pool, every later query would queue behind it. Closing the socket makes the pool drop
+ * the client, fails the rest of its transaction at once, and lets PostgreSQL roll it back.
+ */
+class BoundedClient extends pg.Client {
+  override query(...args: Array<any>): any {
+    const result = (super.query as (...a: Array<any>) => any)(...args)
+    if (result !== undefined && typeof result.then === "function") {
+      result.then(undefined, (error: unknown) => {
+        if (error instanceof Error && error.message === "Query read timeout") {
+          ;(this as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
+        }
+      })
+    }
+    return result
+  }
+}
+
+/**
+ * Without these handlers a server restart or failover emits 'error' on a client and the
+ * process crashes. The pool drops the broken client; the next query reconnects.
+ */
+const handleClientErrors = (pool: pg.Pool, onIdleError: ((message: string) => void) | undefined) => {
+  pool.on("error", (error) => onIdleError?.(`idle PostgreSQL client error: ${error.message}`))
+  pool.on("connect", (client) => {
+    client.on("error", () => {
+      // A client checked out when its connection breaks: the query it runs fails (a 503) and
+      // the pool drops it on release. Here only so that the event does not crash the process.
+    })
+  })
+}
+
 export const openPostgres = async <DB>(options: PostgresOptions): Promise<SqlDatabase<DB>> => {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    // Bounds waiting for a connection; a database that refuses connections fails at once.
+    connectionTimeoutMillis: timeoutMs,
+    // Bounds waiting for an answer on a connection already open, for a database that vanished
+    // without closing it (network partition, hard crash): without it such a query waits for
+    // the kernel's TCP timeout, minutes. Request-path queries take milliseconds.
+    query_timeout: timeoutMs,
+    Client: BoundedClient,
+    // A transaction whose client vanished mid-way would keep its row locks until the server
+    // notices the dead connection; this ends it sooner. Our transactions never idle for long.
+    idle_in_transaction_session_timeout: 60_000,
+    keepAlive: true,
     idleTimeoutMillis: 30_000
   })
-  // Without these handlers a server restart or failover emits 'error' on an idle client
-  // and the process crashes. The pool drops the broken client; the next query reconnects.
-  pool.on("error", (error) => options.onIdleError?.(`idle PostgreSQL client error: ${error.message}`))
-  pool.on("connect", (client) => {
-    client.on("error", () => {
-      // Reported through the pool handler above; here only to keep the process alive.
-    })
-  })
+  handleClientErrors(pool, options.onIdleError)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,
     traits: postgresTraits,
     description: redactConnectionString(options.connectionString),
+    // Migrations may legitimately run long (an index on a big table) or wait on the migration
+    // lock while another replica migrates: they get connections of their own, without the
+    // per-query bound, closed when done.
+    withoutTimeouts: async (run) => {
+      const maintenancePool = new pg.Pool({ connectionString: options.connectionString, max: 2, connectionTimeoutMillis: timeoutMs })
+      handleClientErrors(maintenancePool, options.onIdleError)
+      const maintenance = new Kysely<DB>({ dialect: new PostgresDialect({ pool: maintenancePool }) })
+      try {
+        return await run(maintenance)
+      } finally {
+        await maintenance.destroy()
+      }
+    },
     close: () => db.destroy()
   }
 }

@@ -68,7 +68,8 @@ const sqliteTraits: SqlTraits = {
     error instanceof Error && /UNIQUE constraint failed|PRIMARY KEY constraint failed/.test(error.message),
   // An embedded file cannot go away like a server can; a locked database past the
   // busy timeout is the closest thing, and is worth a retry by the client.
-  isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message)
+  isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message),
+  migrationTableSchema: async () => undefined
 }
 
 export interface SqliteOptions {
@@ -101,6 +102,8 @@ export const openSqlite = async <DB>(options: SqliteOptions): Promise<SqlDatabas
     db,
     traits: sqliteTraits,
     description: `sqlite:${options.filename}`,
+    // One connection and no query time bound: maintenance runs on it as is.
+    withoutTimeouts: (run) => run(db),
     close: () => db.destroy()
   }
 }

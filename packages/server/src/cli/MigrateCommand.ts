@@ -14,6 +14,9 @@ export const migrateCommand = Command.make(
     const report = yield* Effect.promise(() => migrateToLatest(database)).pipe(
       Effect.ensuring(Effect.promise(() => database.close()))
     )
+    if (report.failed?.unavailable === true) {
+      return yield* fail(`cannot reach the database ${database.description} (${report.failed.message})`)
+    }
     if (report.failed !== undefined) {
       return yield* fail(`migration ${report.failed.migration ?? "(unknown)"} failed: ${report.failed.message}`)
     }

@@ -25,6 +25,13 @@ const policyBudget = Flag.Int("policy-budget-ms").pipe(
   Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_POLICY_BUDGET_MS")),
   Flag.withDefault(250)
 )
+const databaseTimeout = Flag.Int("database-timeout-ms").pipe(
+  Flag.withDescription(
+    "PostgreSQL: how long a request waits for a connection or an answer before it gets 503 store.unavailable. Env: RELEASEPASSPORT_DATABASE_TIMEOUT_MS"
+  ),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_DATABASE_TIMEOUT_MS")),
+  Flag.withDefault(5000)
+)
 const publicUrl = Flag.String("public-url").pipe(
   Flag.withDescription("URL users reach the server at (https enables Secure cookies). Env: RELEASEPASSPORT_PUBLIC_URL"),
   Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_PUBLIC_URL")),
@@ -33,19 +40,24 @@ const publicUrl = Flag.String("public-url").pipe(
 
 export const serveCommand = Command.make(
   "serve",
-  { host, port, database: databaseFlag, policyBundle, policyBudget, publicUrl },
+  { host, port, database: databaseFlag, databaseTimeout, policyBundle, policyBudget, publicUrl },
   Effect.fn(function*(flags) {
     if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
     if (flags.policyBudget <= 0) return yield* fail("--policy-budget-ms must be positive")
+    if (flags.databaseTimeout <= 0) return yield* fail("--database-timeout-ms must be positive")
     const config = defaultServerConfig({
       host: flags.host,
       port: flags.port,
       databaseUrl: flags.database,
+      databaseTimeoutMs: flags.databaseTimeout,
       policyBundlePath: flags.policyBundle._tag === "Some" ? flags.policyBundle.value : defaultPolicyBundlePath(),
       policyBudgetMs: flags.policyBudget,
       publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined
     })
-    return yield* Layer.launch(ServerLive(config))
+    return yield* Layer.launch(ServerLive(config)).pipe(
+      // One clear line (no stack) when the database is missing or cannot be migrated.
+      Effect.catchTag("DatabaseStartupError", (error) => fail(error.message))
+    )
   })
 ).pipe(
   Command.withDescription(
