@@ -72,7 +72,7 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("PostgreS
 
     const migrated = await cli(["migrate", "--database", testDb.url])
     expect(migrated.code, migrated.stderr).toBe(0)
-    const created = await cli(["token", "create", "--database", testDb.url, "--scope", "gate:evaluate", "--name", "outage"])
+    const created = await cli(["token", "create", "--database", testDb.url, "--scope", "gate:evaluate", "--scope", "evidence:ingest", "--name", "outage"])
     expect(created.code, created.stderr).toBe(0)
     token = created.stdout.trim()
     server = await startServer({ database: proxiedUrl, args: ["--database-timeout-ms", String(DATABASE_TIMEOUT_MS)] })
@@ -97,6 +97,21 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("PostgreS
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify({ ...request, release: { ...request.release, releaseId: `${releasePrefix}${sequence++}` } })
+    })
+  }
+  const ingest = () => {
+    const request = passingGateRequest()
+    return call(`${server.url}/releasepassport/v1/evidence/ingest`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        source: "github_actions",
+        externalId: `run-${sequence}`,
+        service: { name: request.service.name, namespace: request.service.namespace },
+        release: { releaseId: `${releasePrefix}${sequence++}`, sourceSha: request.release.sourceSha },
+        artifact: { digest: request.artifact.digest },
+        evidence: [{ type: "smoke", status: "passed", summary: "smoke ok" }]
+      })
     })
   }
   const readyz = () => call(`${server.url}/releasepassport/v1/readyz`)
@@ -124,11 +139,13 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("PostgreS
     }
     expect(last?.status, JSON.stringify(last?.json)).toBe(200)
     expect(last?.json).toMatchObject({ verdict: "pass", allowed: true })
+    const ingested = await ingest()
+    expect(ingested.status, JSON.stringify(ingested.json)).toBe(200)
     expect((await readyz()).status).toBe(200)
   }
 
-  it("the gate works through the proxy", async () => {
-    const answers = await Promise.all(Array.from({ length: 4 }, () => gate()))
+  it("the gate and evidence ingestion work through the proxy", async () => {
+    const answers = await Promise.all([...Array.from({ length: 4 }, () => gate()), ingest()])
     for (const answer of answers) expect(answer.status, JSON.stringify(answer.json)).toBe(200)
     expect((await readyz()).status).toBe(200)
     // Pooled connections exist now: the outages below hit open connections as well as new ones.
@@ -138,7 +155,7 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("PostgreS
   it("database refused (crash, restart): 503 store.unavailable at once, nothing written, then recovery", async () => {
     const before = await rowCounts(direct)
     await proxy.cut()
-    const answers = await Promise.all(Array.from({ length: 6 }, () => gate()))
+    const answers = await Promise.all([...Array.from({ length: 4 }, () => gate()), ingest(), ingest()])
     for (const answer of answers) expectUnavailable(answer, REFUSED_ANSWER_BOUND_MS)
     expectUnavailable(await readyz(), REFUSED_ANSWER_BOUND_MS)
     // Liveness does not depend on the database: restarting the process would not help.
@@ -157,7 +174,7 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("PostgreS
     await Promise.all(Array.from({ length: 4 }, () => gate()))
     const before = await rowCounts(direct)
     proxy.blackhole()
-    const answers = await Promise.all(Array.from({ length: 6 }, () => gate()))
+    const answers = await Promise.all([...Array.from({ length: 4 }, () => gate()), ingest(), ingest()])
     for (const answer of answers) expectUnavailable(answer, SILENT_ANSWER_BOUND_MS)
     expectUnavailable(await readyz(), SILENT_ANSWER_BOUND_MS)
     // Still unavailable, still bounded, once the pool has given up on every old connection.

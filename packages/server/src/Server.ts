@@ -1,19 +1,23 @@
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Result } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { createServer } from "node:http"
 import { Api, BASE_PATH } from "./api/Api.ts"
 import { BearerTokenLive } from "./auth/BearerTokenLive.ts"
+import { ConsoleAuthLive } from "./auth/SessionAuthLive.ts"
 import { Database, StoresLive } from "./Database.ts"
 import { EvidenceService } from "./evidence/EvidenceService.ts"
 import { GateService } from "./gate/GateService.ts"
+import { AuthHandlers } from "./http/AuthHandlers.ts"
 import { DatabaseHealth } from "./http/DatabaseHealth.ts"
 import { EvidenceHandlers } from "./http/EvidenceHandlers.ts"
 import { GateHandlers } from "./http/GateHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
+import { TokenAdminHandlers } from "./http/TokenAdminHandlers.ts"
+import { parseTrustedProxies, trustedProxiesLayer } from "./http/TrustedProxies.ts"
 import { PolicyEngine } from "./policy/PolicyEngine.ts"
 import { ServerConfig } from "./ServerConfig.ts"
 import type { ServerConfigShape } from "./ServerConfig.ts"
@@ -22,16 +26,18 @@ const DatabaseHealthLive = Layer.unwrap(Effect.map(Database, DatabaseHealth.laye
 
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
-  const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, BearerTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
+  const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, BearerTokenLive, ConsoleAuthLive, RequestValidationLive, DatabaseHealthLive).pipe(
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(StoresLive),
     Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true, timeoutMs: config.databaseTimeoutMs })),
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, EvidenceHandlers, SystemHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
   )
-  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes })).pipe(
+  // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
+  const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))
+  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies).pipe(
     Layer.provide(services)
   )
 }

@@ -18,6 +18,20 @@ export interface ServerConfigShape {
   readonly maxBodyBytes: number
   /** The URL users reach the server at (decides the Secure cookie flag and the allowed Origin). */
   readonly publicUrl: string | undefined
+  /** A console session ends after this long without a request... */
+  readonly sessionIdleTimeoutMs: number
+  /** ...and this long after sign-in, however active it is. */
+  readonly sessionAbsoluteTimeoutMs: number
+  /** Failed sign-ins per account within one window before the account is locked for a window. */
+  readonly loginMaxFailuresPerAccount: number
+  /** Failed sign-ins per client address (IPv4, or IPv6 /64) within one window before it is locked. */
+  readonly loginMaxFailuresPerAddress: number
+  readonly loginThrottleWindowMs: number
+  /**
+   * Proxies (CIDR networks) whose X-Forwarded-* headers are believed: the client address for
+   * throttling and the host for the Origin check. Empty: the transport's own values.
+   */
+  readonly trustedProxies: ReadonlyArray<string>
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()(
@@ -33,5 +47,11 @@ export const defaultServerConfig = (overrides: Partial<ServerConfigShape> & { po
   policyMemoryLimitBytes: 64 * 1024 * 1024,
   maxBodyBytes: 1024 * 1024,
   publicUrl: undefined,
+  sessionIdleTimeoutMs: 30 * 60_000,
+  sessionAbsoluteTimeoutMs: 12 * 3_600_000,
+  loginMaxFailuresPerAccount: 5,
+  loginMaxFailuresPerAddress: 30,
+  loginThrottleWindowMs: 15 * 60_000,
+  trustedProxies: [],
   ...overrides
 })

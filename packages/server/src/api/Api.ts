@@ -1,8 +1,10 @@
 import { HttpApi, OpenApi } from "effect/http-api"
 import { EvidenceApi } from "./EvidenceApi.ts"
+import { AuthApi } from "./AuthApi.ts"
 import { GateApi } from "./GateApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
+import { TokenAdminApi } from "./TokenAdminApi.ts"
 
 export const BASE_PATH = "/releasepassport/v1"
 
@@ -13,6 +15,8 @@ export const BASE_PATH = "/releasepassport/v1"
 export class Api extends HttpApi.make("releasepassport")
   .add(SystemApi)
   .add(GateApi)
+  .add(AuthApi)
+  .add(TokenAdminApi)
   .add(EvidenceApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)

@@ -4,6 +4,7 @@ import { ServerLive } from "../Server.ts"
 import { defaultServerConfig } from "../ServerConfig.ts"
 import { defaultPolicyBundlePath } from "../policy/defaultBundle.ts"
 import { databaseFlag, fail } from "./common.ts"
+import { consoleAuthFlags, consoleAuthSettings } from "./ConsoleAuthFlags.ts"
 
 const host = Flag.String("host").pipe(
   Flag.withDescription("Address to listen on. Env: RELEASEPASSPORT_HOST"),
@@ -40,7 +41,7 @@ const publicUrl = Flag.String("public-url").pipe(
 
 export const serveCommand = Command.make(
   "serve",
-  { host, port, database: databaseFlag, databaseTimeout, policyBundle, policyBudget, publicUrl },
+  { host, port, database: databaseFlag, databaseTimeout, policyBundle, policyBudget, publicUrl, consoleAuth: consoleAuthFlags },
   Effect.fn(function*(flags) {
     if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
     if (flags.policyBudget <= 0) return yield* fail("--policy-budget-ms must be positive")
@@ -52,7 +53,8 @@ export const serveCommand = Command.make(
       databaseTimeoutMs: flags.databaseTimeout,
       policyBundlePath: flags.policyBundle._tag === "Some" ? flags.policyBundle.value : defaultPolicyBundlePath(),
       policyBudgetMs: flags.policyBudget,
-      publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined
+      publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined,
+      ...(yield* consoleAuthSettings(flags.consoleAuth))
     })
     return yield* Layer.launch(ServerLive(config)).pipe(
       // One clear line (no stack) when the database is missing or cannot be migrated.

@@ -7,13 +7,14 @@ import { loggingLayer } from "./logging.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
 import { serveCommand } from "./ServeCommand.ts"
 import { tokenCommand } from "./TokenCommands.ts"
+import { userCommand } from "./UserCommands.ts"
 import { workspaceCommand } from "./WorkspaceCommands.ts"
 
 export const VERSION = "0.1.0"
 
 export const releasepassport = Command.make("releasepassport").pipe(
   Command.withDescription("Release Passport: a self-hosted release gate with a passport per release"),
-  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, gateCommand, evidenceCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, userCommand, gateCommand, evidenceCommand])
 )
 
 /** Runs the CLI as the process's main program. */

@@ -1,0 +1,61 @@
+import { TokenScopes } from "@releasepassport/core"
+import { Schema } from "effect"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { NotFound } from "./Problems.ts"
+import { MinimumRole, SessionAuth, WorkspaceAccess, WorkspaceQuery } from "./SessionSecurity.ts"
+
+export const TokenScope = Schema.Literals(TokenScopes)
+
+/** A token as the console shows it: never its value or digest. */
+export const TokenView = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  scopes: Schema.Array(TokenScope),
+  state: Schema.Literals(["active", "expired", "revoked"]),
+  createdAt: Schema.String,
+  expiresAt: Schema.String,
+  revokedAt: Schema.NullOr(Schema.String),
+  lastUsedAt: Schema.NullOr(Schema.String)
+})
+export type TokenView = typeof TokenView.Type
+
+export const TokenList = Schema.Struct({ tokens: Schema.Array(TokenView) })
+
+export const CreateTokenRequest = Schema.Struct({
+  name: Schema.String.check(
+    Schema.isMinLength(1),
+    Schema.isMaxLength(100),
+    Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/, { message: "must not contain control characters" })
+  ),
+  scopes: Schema.Array(TokenScope).check(Schema.isMinLength(1, { message: "needs at least one scope" })),
+  /** Lifetime in days (1 to 366); 90 when left out. */
+  expiresInDays: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 366 })))
+})
+
+/** The one answer that carries a token's value: shown once, never stored. */
+export const CreatedToken = Schema.Struct({ token: TokenView, value: Schema.String })
+
+export class TokenAdminApi extends HttpApiGroup.make("tokens")
+  .add(
+    HttpApiEndpoint.get("list", "/tokens", { query: WorkspaceQuery, success: TokenList })
+      .annotate(MinimumRole, "admin")
+      .annotate(OpenApi.Description, "The workspace's API tokens, newest first (never their values)."),
+    HttpApiEndpoint.post("create", "/tokens", {
+      query: WorkspaceQuery,
+      payload: CreateTokenRequest,
+      success: CreatedToken.pipe(HttpApiSchema.status(201))
+    })
+      .annotate(MinimumRole, "admin")
+      .annotate(OpenApi.Description, "Creates an API token; its value is in this answer only."),
+    HttpApiEndpoint.delete("revoke", "/tokens/:id", {
+      params: { id: Schema.String },
+      query: WorkspaceQuery,
+      error: NotFound
+    })
+      .annotate(MinimumRole, "admin")
+      .annotate(OpenApi.Description, "Revokes a token of the workspace: it stops working at once.")
+  )
+  .middleware(WorkspaceAccess)
+  .middleware(SessionAuth)
+  .annotateMerge(OpenApi.annotations({ title: "Tokens", description: "API tokens, managed by workspace admins" }))
+{}
