@@ -1,8 +1,9 @@
 import { openDatabase } from "@releasepassport/adapters"
 import type { SqlDatabase, Tables } from "@releasepassport/adapters"
 import { sql } from "kysely"
+import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
-import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
+import { adapterChoices, POSTGRES_URL } from "../packages/adapters/test/support/testDatabases.ts"
 import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
 import { passingGateRequest } from "./support/fixtures.ts"
 import { cli, startServer } from "./support/processes.ts"
@@ -17,6 +18,12 @@ import type { CliResult, RunningServer } from "./support/processes.ts"
  */
 
 const postgres = (await adapterChoices()).find((choice) => choice.adapter === "postgres")
+
+// The key of Kysely's PostgreSQL migration lock (pg_advisory_lock, database-wide), from
+// kysely/dist/dialect/postgres/postgres-adapter.js. The test holds it while the six processes
+// start, so that all of them reach it together however the machine schedules them; if Kysely
+// ever changes the key, the wait for six waiters below fails and says so.
+const KYSELY_MIGRATION_LOCK = "3853314791062309107"
 
 const schemaOf = (url: string) => /search_path=(\w+)/.exec(decodeURIComponent(new URL(url).searchParams.get("options") ?? ""))?.[1]
 
@@ -47,13 +54,45 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("replicas
     const neighbourMigrated = await cli(["migrate", "--database", neighbour.url])
     expect(neighbourMigrated.code, neighbourMigrated.stderr).toBe(0)
 
-    const started = await Promise.allSettled([
-      ...Array.from({ length: 3 }, () => cli(["migrate", "--database", fresh.url], { timeoutMs: 60_000 })),
-      ...Array.from({ length: 3 }, () => startServer({ database: fresh.url }))
-    ])
+    const holder = new pg.Client({ connectionString: POSTGRES_URL })
+    holder.on("error", () => undefined)
+    await holder.connect()
+    let started: Array<PromiseSettledResult<CliResult | RunningServer>>
+    let endedEarly = 0
+    let waitingAtOnce = 0
+    try {
+      await holder.query(`select pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`)
+      let settled = 0
+      const starting = Promise.allSettled(
+        [
+          ...Array.from({ length: 3 }, () => cli(["migrate", "--database", fresh.url], { timeoutMs: 60_000 })),
+          ...Array.from({ length: 3 }, () => startServer({ database: fresh.url }))
+        ].map((promise) => promise.finally(() => settled++))
+      )
+      // Every process has created or found the bookkeeping tables (concurrently, unlocked in
+      // Kysely) and now waits on the lock; or one has already failed, which the checks below report.
+      let waiting = 0
+      const deadline = Date.now() + 45_000
+      while (waiting < 6 && settled === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        const { rows } = await holder.query<{ n: string }>(
+          `select count(*) as n from pg_locks where locktype = 'advisory' and not granted
+             and ((classid::bigint << 32) | objid::bigint) = ${KYSELY_MIGRATION_LOCK}`
+        )
+        waiting = Number(rows[0]?.n ?? 0)
+      }
+      endedEarly = settled
+      waitingAtOnce = waiting
+      await holder.query(`select pg_advisory_unlock(${KYSELY_MIGRATION_LOCK})`)
+      started = await starting
+    } finally {
+      await holder.end()
+    }
     for (const outcome of started) {
       if (outcome.status === "fulfilled" && "url" in outcome.value) servers.push(outcome.value)
     }
+    expect(endedEarly, "a process ended before reaching the migration lock").toBe(0)
+    expect(waitingAtOnce, "all six processes waiting on Kysely's migration lock at once").toBeGreaterThanOrEqual(6)
     for (const outcome of started) {
       expect(outcome.status, outcome.status === "rejected" ? String(outcome.reason) : "").toBe("fulfilled")
     }
