@@ -1,8 +1,9 @@
-import { EvidenceStore, LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
+import { CommentStore, EvidenceStore, LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
 import { Context, Layer } from "effect"
 import type { Tables } from "./schema.ts"
 import type { SqlDatabase } from "./SqlTraits.ts"
 import { makeLoginThrottleStore } from "./stores/LoginThrottleStoreSql.ts"
+import { makeCommentStore } from "./stores/CommentStoreSql.ts"
 import { makeEvidenceStore } from "./stores/EvidenceStoreSql.ts"
 import { makePassportStore } from "./stores/PassportStoreSql.ts"
 import { makeSessionStore } from "./stores/SessionStoreSql.ts"
@@ -19,6 +20,7 @@ export const makeStores = (database: SqlDatabase<Tables>) => {
     tokens: makeTokenStore(sql),
     passports: makePassportStore(sql),
     evidence: makeEvidenceStore(sql),
+    comments: makeCommentStore(sql),
     users: makeUserStore(sql),
     sessions: makeSessionStore(sql),
     loginThrottles: makeLoginThrottleStore(sql)
@@ -34,6 +36,7 @@ export const storesLayer = (database: SqlDatabase<Tables>) => {
       Context.add(TokenStore, stores.tokens),
       Context.add(PassportStore, stores.passports),
       Context.add(EvidenceStore, stores.evidence),
+      Context.add(CommentStore, stores.comments),
       Context.add(UserStore, stores.users),
       Context.add(SessionStore, stores.sessions),
       Context.add(LoginThrottleStore, stores.loginThrottles)

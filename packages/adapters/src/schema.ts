@@ -135,6 +135,16 @@ export interface LoginThrottleRow {
   locked_until: string | Date | null
 }
 
+export interface CommentRow {
+  id: string
+  workspace_id: string
+  passport_id: string
+  author_id: string
+  body: string
+  created_at: string | Date
+  deleted_at: string | Date | null
+}
+
 export interface Tables {
   workspaces: WorkspaceRow
   api_tokens: ApiTokenRow
@@ -143,6 +153,7 @@ export interface Tables {
   passport_stamps: PassportStampRow
   evidence: EvidenceRow
   idempotency_keys: IdempotencyKeyRow
+  comments: CommentRow
   users: UserRow
   memberships: MembershipRow
   sessions: SessionRow

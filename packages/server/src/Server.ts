@@ -13,11 +13,12 @@ import { AuthHandlers } from "./http/AuthHandlers.ts"
 import { DatabaseHealth } from "./http/DatabaseHealth.ts"
 import { EvidenceHandlers } from "./http/EvidenceHandlers.ts"
 import { GateHandlers } from "./http/GateHandlers.ts"
+import { PassportHandlers } from "./http/PassportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
-import { TokenAdminHandlers } from "./http/TokenAdminHandlers.ts"
 import { parseTrustedProxies, trustedProxiesLayer } from "./http/TrustedProxies.ts"
+import { TokenAdminHandlers } from "./http/TokenAdminHandlers.ts"
 import { PolicyEngine } from "./policy/PolicyEngine.ts"
 import { ServerConfig } from "./ServerConfig.ts"
 import type { ServerConfigShape } from "./ServerConfig.ts"
@@ -33,7 +34,7 @@ export const AppLive = (config: ServerConfigShape) => {
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, EvidenceHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
   )
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))

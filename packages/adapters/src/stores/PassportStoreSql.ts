@@ -1,12 +1,22 @@
 import { PassportStore } from "@releasepassport/core"
-import type { GateEvaluation, RecordGateEvaluation } from "@releasepassport/core"
+import type {
+  EvidenceVersion,
+  GateEvaluation,
+  PassportDetail,
+  PassportListQuery,
+  RecordGateEvaluation,
+  Stamp
+} from "@releasepassport/core"
 import { Effect } from "effect"
-import type { GateEvaluationRow } from "../schema.ts"
+import type { EvidenceRow, GateEvaluationRow, PassportStampRow } from "../schema.ts"
 import { newId } from "./ids.ts"
-import { findOrCreatePassport, toEvidenceFacts, touchPassport } from "./passportRows.ts"
+import { findOrCreatePassport, toEvidenceFacts, toPassport, touchPassport } from "./passportRows.ts"
+import { toCount } from "./SqlRunner.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
 export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
+  const { readTimestamp, readJson } = sql.traits
+
   const recordGateEvaluation = <E>(input: RecordGateEvaluation<E>) =>
     sql.transaction((trx) =>
       Effect.gen(function*() {
@@ -89,5 +99,142 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
       })
     )
 
-  return PassportStore.of({ recordGateEvaluation })
+  const toStamp = (row: PassportStampRow): Stamp => ({
+    environment: row.environment,
+    verdict: row.verdict as Stamp["verdict"],
+    mode: row.mode as Stamp["mode"],
+    evaluationId: row.evaluation_id,
+    blockerCount: row.blocker_count,
+    evaluatedAt: readTimestamp(row.evaluated_at)
+  })
+
+  const toEvaluation = (row: GateEvaluationRow): GateEvaluation => ({
+    id: row.id,
+    passportId: row.passport_id,
+    environment: row.environment,
+    mode: row.mode as GateEvaluation["mode"],
+    verdict: row.verdict as GateEvaluation["verdict"],
+    allowed: row.allowed === 1,
+    wouldBlock: row.would_block === 1,
+    blockers: readJson(row.blockers) as GateEvaluation["blockers"],
+    warnings: readJson(row.warnings) as GateEvaluation["warnings"],
+    policyRevision: row.policy_revision,
+    bundleDigest: row.bundle_digest,
+    evaluatedAt: readTimestamp(row.evaluated_at),
+    durationMs: Number(row.duration_ms)
+  })
+
+  const toEvidenceVersion = (row: EvidenceRow): EvidenceVersion => ({
+    id: row.id,
+    source: row.source,
+    externalId: row.external_id,
+    type: row.type,
+    version: row.version,
+    latest: row.is_latest === 1,
+    status: row.status as EvidenceVersion["status"],
+    summary: row.summary,
+    url: row.url,
+    details: row.details === null ? null : readJson(row.details),
+    private: row.private === 1,
+    artifactDigest: row.artifact_digest,
+    sourceSha: row.source_sha,
+    digestMismatch: row.digest_mismatch === 1,
+    sourceShaMismatch: row.sha_mismatch === 1,
+    observedAt: readTimestamp(row.observed_at),
+    receivedAt: readTimestamp(row.received_at)
+  })
+
+  const stampsOf = (passportIds: ReadonlyArray<string>) =>
+    passportIds.length === 0
+      ? Effect.succeed(new Map<string, Array<Stamp>>())
+      : sql.query((db) =>
+        db.selectFrom("passport_stamps").selectAll().where("passport_id", "in", passportIds).orderBy("environment").execute()
+      ).pipe(Effect.map((rows) => {
+        const byPassport = new Map<string, Array<Stamp>>()
+        for (const row of rows) {
+          const list = byPassport.get(row.passport_id) ?? []
+          list.push(toStamp(row))
+          byPassport.set(row.passport_id, list)
+        }
+        return byPassport
+      }))
+
+  const list = (query: PassportListQuery) =>
+    Effect.gen(function*() {
+      const rows = yield* sql.query((db) => {
+        let q = db.selectFrom("passports").selectAll().where("workspace_id", "=", query.workspaceId)
+        if (query.service !== undefined) q = q.where("service_name", "=", query.service)
+        if (query.namespace !== undefined) q = q.where("service_namespace", "=", query.namespace)
+        if (query.since !== undefined) q = q.where("updated_at", ">=", query.since)
+        if (query.environment !== undefined || query.verdict !== undefined || query.mode !== undefined) {
+          q = q.where((eb) =>
+            eb.exists(
+              eb.selectFrom("passport_stamps").select(eb.lit(1).as("one"))
+                .whereRef("passport_stamps.passport_id", "=", "passports.id")
+                .$if(query.environment !== undefined, (s) => s.where("passport_stamps.environment", "=", query.environment!))
+                .$if(query.verdict !== undefined, (s) => s.where("passport_stamps.verdict", "=", query.verdict!))
+                .$if(query.mode !== undefined, (s) => s.where("passport_stamps.mode", "=", query.mode!))
+            )
+          )
+        }
+        const after = query.after
+        if (after !== undefined) {
+          q = q.where((eb) =>
+            eb.or([
+              eb("updated_at", "<", after.updatedAt),
+              eb.and([eb("updated_at", "=", after.updatedAt), eb("id", "<", after.id)])
+            ])
+          )
+        }
+        return q.orderBy("updated_at", "desc").orderBy("id", "desc").limit(query.limit + 1).execute()
+      })
+      const page = rows.slice(0, query.limit).map((row) => toPassport(sql.traits, row))
+      const stamps = yield* stampsOf(page.map((p) => p.id))
+      const last = page.at(-1)
+      return {
+        items: page.map((passport) => ({ passport, stamps: stamps.get(passport.id) ?? [] })),
+        next: rows.length > query.limit && last !== undefined ? { updatedAt: last.updatedAt, id: last.id } : undefined
+      }
+    })
+
+  const find = (input: { readonly workspaceId: string; readonly id: string }) =>
+    sql.query((db) =>
+      db.selectFrom("passports").selectAll().where("id", "=", input.id).where("workspace_id", "=", input.workspaceId)
+        .executeTakeFirst()
+    ).pipe(Effect.map((row) => (row === undefined ? undefined : toPassport(sql.traits, row))))
+
+  const findDetail = (input: { readonly workspaceId: string; readonly id: string; readonly limits: { readonly evaluations: number; readonly evidence: number } }) =>
+    Effect.gen(function*() {
+      const passport = yield* find(input)
+      if (passport === undefined) return undefined
+      const [stamps, evaluations, evaluationsTotal, evidence, evidenceTotal] = yield* Effect.all([
+        stampsOf([passport.id]).pipe(Effect.map((byId) => byId.get(passport.id) ?? [])),
+        sql.query((db) =>
+          db.selectFrom("gate_evaluations").selectAll().where("passport_id", "=", passport.id)
+            .orderBy("evaluated_at", "desc").orderBy("id", "desc").limit(input.limits.evaluations).execute()
+        ),
+        sql.query((db) =>
+          db.selectFrom("gate_evaluations").select((eb) => eb.fn.countAll().as("n")).where("passport_id", "=", passport.id)
+            .executeTakeFirstOrThrow()
+        ),
+        sql.query((db) =>
+          db.selectFrom("evidence").selectAll().where("passport_id", "=", passport.id)
+            .orderBy("received_at", "desc").orderBy("id", "desc").limit(input.limits.evidence).execute()
+        ),
+        sql.query((db) =>
+          db.selectFrom("evidence").select((eb) => eb.fn.countAll().as("n")).where("passport_id", "=", passport.id)
+            .executeTakeFirstOrThrow()
+        )
+      ])
+      return {
+        passport,
+        stamps,
+        evaluations: evaluations.map(toEvaluation),
+        evaluationsTotal: toCount(evaluationsTotal.n),
+        evidence: evidence.map(toEvidenceVersion),
+        evidenceTotal: toCount(evidenceTotal.n)
+      } satisfies PassportDetail
+    })
+
+  return PassportStore.of({ recordGateEvaluation, list, find, findDetail })
 }

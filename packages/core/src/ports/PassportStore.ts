@@ -60,6 +60,68 @@ export interface RecordGateEvaluation<E> {
   readonly decide: (facts: GateFacts) => Effect.Effect<Verdict, E>
 }
 
+/** Filters of the passport list; every one narrows (AND). */
+export interface PassportListQuery {
+  readonly workspaceId: string
+  readonly service?: string
+  readonly namespace?: string
+  /** Passports with a verdict in this environment (with `verdict`/`mode`: that verdict there). */
+  readonly environment?: string
+  readonly verdict?: VerdictKind
+  readonly mode?: GateMode
+  /** Updated at or after this instant (RFC 3339). */
+  readonly since?: string
+  readonly limit: number
+  /** Continue after this passport (the last one of the previous page). */
+  readonly after?: PassportCursor
+}
+
+/** Position in the newest-first list: the last row's update time and id. */
+export interface PassportCursor {
+  readonly updatedAt: string
+  readonly id: string
+}
+
+export interface PassportSummary {
+  readonly passport: Passport
+  /** Latest verdict per environment. */
+  readonly stamps: ReadonlyArray<Stamp>
+}
+
+/** One version of an evidence item, as the passport's timeline shows it. */
+export interface EvidenceVersion {
+  readonly id: string
+  readonly source: string
+  readonly externalId: string
+  readonly type: string
+  readonly version: number
+  /** This is the version the policies see. */
+  readonly latest: boolean
+  readonly status: EvidenceFacts["status"]
+  readonly summary: string
+  readonly url: string | null
+  /** Sanitized when stored; `private` items show them to admins and owners only. */
+  readonly details: unknown
+  readonly private: boolean
+  readonly artifactDigest: string
+  readonly sourceSha: string
+  readonly digestMismatch: boolean
+  readonly sourceShaMismatch: boolean
+  readonly observedAt: string
+  readonly receivedAt: string
+}
+
+export interface PassportDetail {
+  readonly passport: Passport
+  readonly stamps: ReadonlyArray<Stamp>
+  /** Newest first, at most `limits.evaluations`. */
+  readonly evaluations: ReadonlyArray<GateEvaluation>
+  readonly evaluationsTotal: number
+  /** Every version, newest first, at most `limits.evidence`. */
+  readonly evidence: ReadonlyArray<EvidenceVersion>
+  readonly evidenceTotal: number
+}
+
 export class PassportStore extends Context.Service<PassportStore, {
   /**
    * In one transaction: finds or creates the release's passport, reads its evidence,
@@ -69,4 +131,20 @@ export class PassportStore extends Context.Service<PassportStore, {
   readonly recordGateEvaluation: <E>(
     input: RecordGateEvaluation<E>
   ) => Effect.Effect<{ readonly passport: Passport; readonly evaluation: GateEvaluation }, E | StoreUnavailable>
+  /** A page of the workspace's passports, most recently updated first, and where the next page starts. */
+  readonly list: (query: PassportListQuery) => Effect.Effect<
+    { readonly items: ReadonlyArray<PassportSummary>; readonly next: PassportCursor | undefined },
+    StoreUnavailable
+  >
+  /** One passport of the workspace; undefined when there is none there. */
+  readonly find: (input: { readonly workspaceId: string; readonly id: string }) => Effect.Effect<
+    Passport | undefined,
+    StoreUnavailable
+  >
+  /** One passport of the workspace with its history; undefined when there is none there. */
+  readonly findDetail: (input: {
+    readonly workspaceId: string
+    readonly id: string
+    readonly limits: { readonly evaluations: number; readonly evidence: number }
+  }) => Effect.Effect<PassportDetail | undefined, StoreUnavailable>
 }>()("@releasepassport/core/ports/PassportStore") {}

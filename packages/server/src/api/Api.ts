@@ -2,6 +2,7 @@ import { HttpApi, OpenApi } from "effect/http-api"
 import { EvidenceApi } from "./EvidenceApi.ts"
 import { AuthApi } from "./AuthApi.ts"
 import { GateApi } from "./GateApi.ts"
+import { PassportsApi } from "./PassportsApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
 import { TokenAdminApi } from "./TokenAdminApi.ts"
@@ -18,6 +19,7 @@ export class Api extends HttpApi.make("releasepassport")
   .add(AuthApi)
   .add(TokenAdminApi)
   .add(EvidenceApi)
+  .add(PassportsApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
