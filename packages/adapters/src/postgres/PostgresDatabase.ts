@@ -57,7 +57,7 @@ export const redactConnectionString = (connectionString: string): string => {
   }
 }
 
-export const DEFAULT_DATABASE_TIMEOUT_MS = 5000
+const DEFAULT_DATABASE_TIMEOUT_MS = 5000
 
 /**
  * A client that gives up on a connection whose answer did not come in time. `pg` rejects the
@@ -105,9 +105,8 @@ export const openPostgres = async <DB>(options: PostgresOptions): Promise<SqlDat
     // the kernel's TCP timeout, minutes. Request-path queries take milliseconds.
     query_timeout: timeoutMs,
     Client: BoundedClient,
-    // A transaction whose client vanished mid-way would keep its row locks until the server
-    // notices the dead connection; this ends it sooner. Our transactions never idle for long.
-    idle_in_transaction_session_timeout: 60_000,
+    // Lets the kernel notice a dead peer on idle pooled connections. (No server-side session
+    // settings here: they travel as startup parameters, which poolers such as PgBouncer refuse.)
     keepAlive: true,
     idleTimeoutMillis: 30_000
   })
