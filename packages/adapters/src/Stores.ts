@@ -1,9 +1,10 @@
-import { CommentStore, EvidenceStore, LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
+import { CommentStore, ConnectorStore, EvidenceStore, LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
 import { Context, Layer } from "effect"
 import type { Tables } from "./schema.ts"
 import type { SqlDatabase } from "./SqlTraits.ts"
 import { makeLoginThrottleStore } from "./stores/LoginThrottleStoreSql.ts"
 import { makeCommentStore } from "./stores/CommentStoreSql.ts"
+import { makeConnectorStore } from "./stores/ConnectorStoreSql.ts"
 import { makeEvidenceStore } from "./stores/EvidenceStoreSql.ts"
 import { makePassportStore } from "./stores/PassportStoreSql.ts"
 import { makeSessionStore } from "./stores/SessionStoreSql.ts"
@@ -21,6 +22,7 @@ export const makeStores = (database: SqlDatabase<Tables>) => {
     passports: makePassportStore(sql),
     evidence: makeEvidenceStore(sql),
     comments: makeCommentStore(sql),
+    connectors: makeConnectorStore(sql),
     users: makeUserStore(sql),
     sessions: makeSessionStore(sql),
     loginThrottles: makeLoginThrottleStore(sql)
@@ -37,6 +39,7 @@ export const storesLayer = (database: SqlDatabase<Tables>) => {
       Context.add(PassportStore, stores.passports),
       Context.add(EvidenceStore, stores.evidence),
       Context.add(CommentStore, stores.comments),
+      Context.add(ConnectorStore, stores.connectors),
       Context.add(UserStore, stores.users),
       Context.add(SessionStore, stores.sessions),
       Context.add(LoginThrottleStore, stores.loginThrottles)

@@ -145,6 +145,30 @@ export interface CommentRow {
   deleted_at: string | Date | null
 }
 
+export interface ConnectorRow {
+  workspace_id: string
+  source: string
+  display_name: string | null
+  expected_interval_seconds: number | null
+  /** JSON array of environment names. */
+  environments: string
+  declared: number
+  last_seen_at: string | Date | null
+  last_batch_at: string | Date | null
+  last_batch_outcome: string | null
+  last_batch_detail: string | null
+  rejected_total: number
+  created_at: string | Date
+  updated_at: string | Date
+}
+
+export interface ConnectorRejectionRow {
+  workspace_id: string
+  source: string
+  code: string
+  rejected_at: string | Date
+}
+
 export interface Tables {
   workspaces: WorkspaceRow
   api_tokens: ApiTokenRow
@@ -154,6 +178,8 @@ export interface Tables {
   evidence: EvidenceRow
   idempotency_keys: IdempotencyKeyRow
   comments: CommentRow
+  connectors: ConnectorRow
+  connector_rejections: ConnectorRejectionRow
   users: UserRow
   memberships: MembershipRow
   sessions: SessionRow

@@ -12,7 +12,9 @@ import { GateService } from "./gate/GateService.ts"
 import { AuthHandlers } from "./http/AuthHandlers.ts"
 import { DatabaseHealth } from "./http/DatabaseHealth.ts"
 import { EvidenceHandlers } from "./http/EvidenceHandlers.ts"
+import { EvidenceRejectionsLive } from "./http/EvidenceRejectionsLive.ts"
 import { GateHandlers } from "./http/GateHandlers.ts"
+import { IntegrationHandlers } from "./http/IntegrationHandlers.ts"
 import { PassportHandlers } from "./http/PassportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
@@ -27,14 +29,14 @@ const DatabaseHealthLive = Layer.unwrap(Effect.map(Database, DatabaseHealth.laye
 
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
-  const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, BearerTokenLive, ConsoleAuthLive, RequestValidationLive, DatabaseHealthLive).pipe(
+  const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, RequestValidationLive, DatabaseHealthLive).pipe(
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(StoresLive),
     Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true, timeoutMs: config.databaseTimeoutMs })),
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
   )
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))

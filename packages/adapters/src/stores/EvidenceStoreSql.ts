@@ -3,6 +3,7 @@ import type { EvidenceIngestResult, IngestedItem, IngestEvidence, SanitizedEvide
 import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, Tables } from "../schema.ts"
+import { recordBatch } from "./connectorRows.ts"
 import { newId } from "./ids.ts"
 import { findOrCreatePassport, touchPassport } from "./passportRows.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
@@ -12,6 +13,13 @@ const ROUTE = "evidence/ingest"
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
 /** Concurrent writers of one item each get a turn; past this something is badly wrong. */
 const MAX_VERSION_ATTEMPTS = 25
+
+/** "2 created, 1 unchanged": what the connector's last batch did. */
+const describeBatch = (items: ReadonlyArray<IngestedItem>) => {
+  const counts = new Map<string, number>()
+  for (const item of items) counts.set(item.outcome, (counts.get(item.outcome) ?? 0) + 1)
+  return ["created", "updated", "unchanged"].filter((o) => counts.has(o)).map((o) => `${counts.get(o)} ${o}`).join(", ")
+}
 
 export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
   const { traits } = sql
@@ -133,6 +141,15 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
         const items: Array<IngestedItem> = []
         for (const item of input.items) items.push(yield* storeItem(trx, input, passport, item))
         if (items.some((item) => item.outcome !== "unchanged")) yield* touchPassport(sql, trx, passport.id, input.now)
+        yield* sql.attempt(() =>
+          recordBatch(trx, {
+            workspaceId: input.workspaceId,
+            source: input.source,
+            outcome: "accepted",
+            detail: describeBatch(items),
+            now: input.now
+          })
+        )
         const result: EvidenceIngestResult = {
           passportId: passport.id,
           source: input.source,

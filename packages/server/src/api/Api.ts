@@ -2,6 +2,7 @@ import { HttpApi, OpenApi } from "effect/http-api"
 import { EvidenceApi } from "./EvidenceApi.ts"
 import { AuthApi } from "./AuthApi.ts"
 import { GateApi } from "./GateApi.ts"
+import { IntegrationsApi } from "./IntegrationsApi.ts"
 import { PassportsApi } from "./PassportsApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
@@ -20,6 +21,7 @@ export class Api extends HttpApi.make("releasepassport")
   .add(TokenAdminApi)
   .add(EvidenceApi)
   .add(PassportsApi)
+  .add(IntegrationsApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })

@@ -1,4 +1,4 @@
-import { evaluateGate, PassportStore } from "@releasepassport/core"
+import { ConnectorStore, connectorFreshness, evaluateGate, PassportStore } from "@releasepassport/core"
 import type { ApiToken, GateRequest, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import type { GateResponse } from "../api/GateApi.ts"
@@ -15,10 +15,17 @@ export class GateService extends Context.Service<GateService, {
     GateService,
     Effect.gen(function*() {
       const passports = yield* PassportStore
+      const connectorStore = yield* ConnectorStore
       const engine = yield* PolicyEngine
       return GateService.of({
         evaluate: Effect.fn("GateService.evaluate")(function*(request: GateRequest, token: ApiToken) {
           const now = new Date(yield* Clock.currentTimeMillis)
+          // Freshness is advisory (a warning), so it is read before, not inside, the transaction.
+          const connectors = (yield* connectorStore.connectors(token.workspaceId)).map((connector) => ({
+            source: connector.source,
+            freshness: connectorFreshness(connector, now),
+            environments: connector.environments
+          }))
           const { passport, evaluation } = yield* passports.recordGateEvaluation({
             workspaceId: token.workspaceId,
             service: { namespace: request.service.namespace, name: request.service.name },
@@ -34,6 +41,7 @@ export class GateService extends Context.Service<GateService, {
                 request,
                 passport: facts.passport,
                 evidence: facts.evidence,
+                connectors,
                 now
               }, { budgetMs: engine.budgetMs })
           })
