@@ -1,4 +1,4 @@
-import { CommentStore, ConnectorStore, EvidenceStore, LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
+import { CommentStore, ConnectorStore, EvidenceStore, LicenseStore, LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
 import { Context, Layer } from "effect"
 import type { Tables } from "./schema.ts"
 import type { SqlDatabase } from "./SqlTraits.ts"
@@ -6,6 +6,7 @@ import { makeLoginThrottleStore } from "./stores/LoginThrottleStoreSql.ts"
 import { makeCommentStore } from "./stores/CommentStoreSql.ts"
 import { makeConnectorStore } from "./stores/ConnectorStoreSql.ts"
 import { makeEvidenceStore } from "./stores/EvidenceStoreSql.ts"
+import { makeLicenseStore } from "./stores/LicenseStoreSql.ts"
 import { makePassportStore } from "./stores/PassportStoreSql.ts"
 import { makeSessionStore } from "./stores/SessionStoreSql.ts"
 import { makeSqlRunner } from "./stores/SqlRunner.ts"
@@ -19,6 +20,7 @@ export const makeStores = (database: SqlDatabase<Tables>) => {
   return {
     workspaces: makeWorkspaceStore(sql),
     tokens: makeTokenStore(sql),
+    licenses: makeLicenseStore(sql),
     passports: makePassportStore(sql),
     evidence: makeEvidenceStore(sql),
     comments: makeCommentStore(sql),
@@ -36,6 +38,7 @@ export const storesLayer = (database: SqlDatabase<Tables>) => {
   return Layer.succeedContext(
     Context.make(WorkspaceStore, stores.workspaces).pipe(
       Context.add(TokenStore, stores.tokens),
+      Context.add(LicenseStore, stores.licenses),
       Context.add(PassportStore, stores.passports),
       Context.add(EvidenceStore, stores.evidence),
       Context.add(CommentStore, stores.comments),

@@ -99,6 +99,18 @@ export interface IdempotencyKeyRow {
   created_at: string | Date
 }
 
+export interface LicenseRow {
+  id: string
+  /** The license's own id (its `jti`). */
+  license_id: string
+  customer: string
+  plan: string
+  expires_at: string | Date
+  /** The signed license (compact JWS) as installed; never leaves the server. */
+  document: string
+  installed_at: string | Date
+}
+
 export interface UserRow {
   id: string
   /** Normalized: trimmed, lower case. */
@@ -177,6 +189,7 @@ export interface Tables {
   passport_stamps: PassportStampRow
   evidence: EvidenceRow
   idempotency_keys: IdempotencyKeyRow
+  licenses: LicenseRow
   comments: CommentRow
   connectors: ConnectorRow
   connector_rejections: ConnectorRejectionRow
