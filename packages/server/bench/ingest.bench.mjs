@@ -1,48 +1,22 @@
 // npm run bench:ingest: evidence items stored per second through POST /evidence/ingest for
-// batches of 1, 10 and 100 items, against the built server on SQLite (and PostgreSQL when
-// RELEASEPASSPORT_BENCH_POSTGRES_URL or 127.0.0.1:5432 answers), next to a baseline measured in
-// the same run: a bare node:http server that reads and JSON-parses the same bodies and answers
-// a fixed JSON. Loopback only, bounded by duration. Figures are noisy; the ratio is what to compare.
-import autocannon from "autocannon"
-import { spawn, spawnSync } from "node:child_process"
-import { randomBytes } from "node:crypto"
+// batches of 1, 10 and 100 items, on the BUILT server (SQLite, and PostgreSQL when reachable),
+// next to a baseline in the same run: a bare node:http server (own process) that reads and
+// JSON-parses the same bodies and answers a fixed JSON. Every batch is a new run of a new
+// release, so every item is created (the write path, not the "unchanged" shortcut). Bounded by
+// BENCH_DURATION_S seconds per run (default 5) with BENCH_CONNECTIONS connections (default 8).
 import { mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { fileURLToPath } from "node:url"
-import pg from "pg"
+import { cli, expectAllOk, load, machineLine, POSTGRES_URL, postgresSchema, redact, runBench, startBareServer, startServer } from "./support.mjs"
 
-const BIN = fileURLToPath(new URL("../bin/releasepassport.js", import.meta.url))
-const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 5)
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8)
-const POSTGRES_URL = process.env.RELEASEPASSPORT_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test"
+const SIZES = [1, 10, 100]
 const DIGEST = `sha256:${"3f1a9c0e".repeat(8)}`
 
-const cli = (args) => {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" })
-  if (result.status !== 0) throw new Error(`releasepassport ${args[0]} failed: ${result.stderr}`)
-  return result.stdout.trim()
-}
-
-const startServer = (database) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--database", database], { stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    const onData = (chunk) => {
-      output += chunk
-      const match = /listening on (http:\/\/\S+)/.exec(output)
-      if (match) resolve({ url: match[1], stop: () => child.kill("SIGTERM") })
-    }
-    child.stdout.on("data", onData)
-    child.stderr.on("data", (chunk) => (output += chunk))
-    child.on("exit", (code) => reject(new Error(`server exited ${code}: ${output}`)))
-  })
-
 let counter = 0
-/** A batch of `size` items for a new run of a new release each time, so every item is created. */
 const batch = (size) => {
-  const run = `${Date.now()}-${counter++}`
+  const run = `${Date.now().toString(36)}-${counter++}`
   return JSON.stringify({
     source: "github_actions",
     externalId: `run-${run}`,
@@ -59,87 +33,50 @@ const batch = (size) => {
   })
 }
 
-const drive = (url, size, headers) =>
-  new Promise((resolve, reject) => {
-    autocannon({
-      url,
-      method: "POST",
-      connections: CONNECTIONS,
-      duration: DURATION,
-      headers: { "content-type": "application/json", ...headers },
-      requests: [{ setupRequest: (request) => ({ ...request, body: batch(size) }) }]
-    }, (error, result) => (error ? reject(error) : resolve(result)))
-  })
-
-const report = (label, size, result) => {
-  const ok = result["2xx"]
-  const rps = ok / result.duration
-  if (result.non2xx > 0 || result.errors > 0) console.log(`  (${label}: ${result.non2xx} non-2xx, ${result.errors} errors)`)
-  return { label, size, requestsPerSecond: rps, itemsPerSecond: rps * size, p50: result.latency.p50, p99: result.latency.p99 }
+const measure = async (label, url, headers, size) => {
+  const result = expectAllOk(label, await load({
+    url,
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: () => batch(size),
+    connections: CONNECTIONS,
+    durationS: DURATION_S
+  }))
+  return { label, size, ...result, itemsPerSecond: result.perSecond * size }
 }
 
-const baseline = await new Promise((resolve) => {
-  const answer = JSON.stringify({ passportId: "pp_x", items: [], redactions: 0 })
-  const server = createServer((request, response) => {
-    let body = ""
-    request.setEncoding("utf8")
-    request.on("data", (chunk) => (body += chunk))
-    request.on("end", () => {
-      JSON.parse(body)
-      response.writeHead(200, { "content-type": "application/json" })
-      response.end(answer)
-    })
-  })
-  server.listen(0, "127.0.0.1", () => resolve({ url: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() }))
-})
+await runBench(async (cleanup) => {
+  console.log(`${machineLine()}; ${CONNECTIONS} connections, ${DURATION_S} s per run, loopback`)
+  const bare = await startBareServer(JSON.stringify({ passportId: "pp_x", items: [], redactions: 0 }), { parseJson: true })
+  cleanup(bare.stop)
+  const rows = []
+  for (const size of SIZES) rows.push(await measure("bare node:http", bare.url, {}, size))
 
-const targets = []
-const dir = mkdtempSync(path.join(tmpdir(), "rp-bench-ingest-"))
-targets.push({ label: "sqlite", database: `sqlite:${path.join(dir, "bench.db")}` })
-let schema
-try {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 })
-  await client.connect()
-  schema = `rp_bench_${randomBytes(4).toString("hex")}`
-  await client.query(`create schema ${schema}`)
-  await client.end()
-  const url = new URL(POSTGRES_URL)
-  url.searchParams.set("options", `-c search_path=${schema}`)
-  targets.push({ label: "postgres", database: url.toString() })
-} catch (error) {
-  console.log(`PostgreSQL not measured (${error.message})`)
-}
-
-console.log(`node ${process.version}, ${DURATION}s per run, ${CONNECTIONS} connections, loopback`)
-const rows = []
-try {
-  for (const size of [1, 10, 100]) rows.push(report("bare node:http", size, await drive(baseline.url, size, {})))
+  const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-bench-"))
+  cleanup(async () => rmSync(dir, { recursive: true, force: true }))
+  const targets = [{ label: "ingest, SQLite", database: `sqlite:${path.join(dir, "bench.db")}` }]
+  const schema = await postgresSchema()
+  if ("skipped" in schema) console.log(`PostgreSQL at ${redact(POSTGRES_URL)} is unreachable (${schema.skipped}): SKIPPED`)
+  else {
+    cleanup(schema.drop)
+    targets.push({ label: "ingest, PostgreSQL", database: schema.url })
+  }
   for (const target of targets) {
-    const token = cli(["token", "create", "--database", target.database, "--scope", "evidence:ingest", "--name", "bench"])
+    const token = await cli(["token", "create", "--database", target.database, "--scope", "evidence:ingest", "--name", "bench"])
     const server = await startServer(target.database)
-    try {
-      for (const size of [1, 10, 100]) {
-        rows.push(report(target.label, size, await drive(`${server.url}/releasepassport/v1/evidence/ingest`, size, { authorization: `Bearer ${token}` })))
-      }
-    } finally {
-      server.stop()
+    cleanup(server.stop)
+    for (const size of SIZES) {
+      rows.push(await measure(target.label, `${server.url}/releasepassport/v1/evidence/ingest`, { authorization: `Bearer ${token}` }, size))
     }
+    await server.stop()
   }
-} finally {
-  baseline.stop()
-  rmSync(dir, { recursive: true, force: true })
-  if (schema !== undefined) {
-    const client = new pg.Client({ connectionString: POSTGRES_URL })
-    await client.connect()
-    await client.query(`drop schema ${schema} cascade`)
-    await client.end()
-  }
-}
 
-console.log("\ntarget          batch   requests/s    items/s   p50 ms   p99 ms   items/s vs bare")
-for (const row of rows) {
-  const bare = rows.find((r) => r.label === "bare node:http" && r.size === row.size)
-  console.log(
-    `${row.label.padEnd(15)} ${String(row.size).padStart(5)} ${row.requestsPerSecond.toFixed(0).padStart(12)} ${row.itemsPerSecond.toFixed(0).padStart(10)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(8)}   ${(row.itemsPerSecond / bare.itemsPerSecond).toFixed(3)}x`
-  )
-}
+  console.log(`\n${"target".padEnd(20)} ${"batch".padStart(5)} ${"req/s".padStart(8)} ${"items/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)}   items/s vs bare`)
+  for (const row of rows) {
+    const bareRow = rows.find((r) => r.label === "bare node:http" && r.size === row.size)
+    console.log(
+      `${row.label.padEnd(20)} ${String(row.size).padStart(5)} ${row.perSecond.toFixed(0).padStart(8)} ${row.itemsPerSecond.toFixed(0).padStart(9)} ` +
+        `${row.p50.toFixed(2).padStart(8)} ${row.p99.toFixed(2).padStart(8)}   ${(row.itemsPerSecond / bareRow.itemsPerSecond).toFixed(3)}x`
+    )
+  }
+})
