@@ -1,0 +1,228 @@
+import type { IngestEvidence, SanitizedEvidenceItem } from "@releasepassport/core"
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeStores, migrateToLatest, openDatabase } from "../src/index.ts"
+import type { SqlDatabase, Stores, Tables } from "../src/index.ts"
+import { rowCounts } from "./support/rowCounts.ts"
+import { adapterChoices } from "./support/testDatabases.ts"
+import type { TestDatabase } from "./support/testDatabases.ts"
+
+/**
+ * Evidence, passport reads, comments and connectors: the same promises checked on every
+ * adapter (versioning and idempotency under concurrency, keyset pages, counts).
+ */
+const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
+const NOW = new Date("2026-11-28T12:00:00.000Z")
+const later = (ms: number) => new Date(NOW.getTime() + ms)
+
+const item = (type: string, contentHash: string, overrides: Partial<SanitizedEvidenceItem> = {}): SanitizedEvidenceItem => ({
+  type,
+  status: "passed",
+  summary: `${type} ok`,
+  url: null,
+  details: { n: 1 },
+  private: false,
+  observedAt: undefined,
+  contentHash,
+  redactions: 0,
+  ...overrides
+})
+
+for (const choice of await adapterChoices()) {
+  describe.skipIf(choice.skip !== undefined)(`evidence, reads and connectors on ${choice.adapter}`, () => {
+    let testDb: TestDatabase
+    let database: SqlDatabase<Tables>
+    let stores: Stores
+    let workspaceId: string
+    let userId: string
+
+    beforeAll(async () => {
+      testDb = await choice.create()
+      database = await openDatabase(testDb.url)
+      expect((await migrateToLatest(database)).failed).toBeUndefined()
+      stores = makeStores(database)
+      workspaceId = (await run(stores.workspaces.findBySlug("default")))!.id
+      const user = await run(stores.users.create({
+        email: "c@example.com",
+        displayName: "Commenter",
+        passwordHash: "not-a-real-hash",
+        membership: { workspaceId, role: "member" },
+        now: NOW
+      }))
+      userId = user.id
+    })
+    afterAll(async () => {
+      await database?.close()
+      await testDb?.drop()
+    })
+
+    let n = 0
+    const batch = (items: ReadonlyArray<SanitizedEvidenceItem>, overrides: Partial<IngestEvidence> = {}): IngestEvidence => ({
+      workspaceId,
+      tokenId: null,
+      source: "ci",
+      externalId: `run-${n}`,
+      service: { namespace: "apps", name: "api" },
+      releaseId: `rel-${n++}`,
+      sourceSha: "abc",
+      artifactDigest: "sha256:one",
+      items,
+      redactions: 0,
+      now: NOW,
+      ...overrides
+    })
+
+    describe("evidence", () => {
+      it("creates, keeps unchanged content, versions changed content; the newest is latest", async () => {
+        const first = batch([item("smoke", "h1"), item("unit", "u1")])
+        const created = await run(stores.evidence.ingest(first))
+        expect(created.result.items.map((i) => [i.type, i.outcome, i.version])).toEqual([["smoke", "created", 1], ["unit", "created", 1]])
+        const same = await run(stores.evidence.ingest({ ...first, now: later(1000) }))
+        expect(same.result.items.map((i) => i.outcome)).toEqual(["unchanged", "unchanged"])
+        expect(same.result.items.map((i) => i.id)).toEqual(created.result.items.map((i) => i.id))
+        const changed = await run(stores.evidence.ingest({ ...first, items: [item("smoke", "h2", { status: "failed" })], now: later(2000) }))
+        expect(changed.result.items[0]).toMatchObject({ outcome: "updated", version: 2 })
+        const latest = await database.db.selectFrom("evidence").select(["version", "is_latest"]).where("external_id", "=", first.externalId)
+          .where("type", "=", "smoke").orderBy("version").execute()
+        expect(latest).toEqual([{ version: 1, is_latest: 0 }, { version: 2, is_latest: 1 }])
+      })
+
+      it("concurrent ingests of the same new item store it once", async () => {
+        const sent = batch([item("smoke", "race")])
+        const results = await Promise.all(Array.from({ length: 20 }, () => run(stores.evidence.ingest(sent))))
+        expect(new Set(results.map((r) => r.result.items[0]!.id)).size).toBe(1)
+        expect(results.filter((r) => r.result.items[0]!.outcome === "created")).toHaveLength(1)
+      })
+
+      it("concurrent different contents for one item become consecutive versions, none lost", async () => {
+        const base = batch([])
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+          run(stores.evidence.ingest({ ...base, items: [item("smoke", `content-${i}`)] }))))
+        expect(results.map((r) => r.result.items[0]!.version).sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+        const latest = await database.db.selectFrom("evidence").select("version").where("external_id", "=", base.externalId)
+          .where("is_latest", "=", 1).execute()
+        expect(latest).toEqual([{ version: 8 }])
+      })
+
+      it("an idempotency key replays the first answer, refuses another body, and writes nothing on replay", async () => {
+        const sent = batch([item("smoke", "k1")], { idempotency: { key: "key-1", requestHash: "hash-a" } })
+        const first = await run(stores.evidence.ingest(sent))
+        expect(first.replayed).toBe(false)
+        const before = await rowCounts(database)
+        const again = await run(stores.evidence.ingest({ ...sent, items: [item("smoke", "other")] }))
+        expect(again).toEqual({ result: first.result, replayed: true })
+        const reused = await run(Effect.flip(stores.evidence.ingest({ ...sent, idempotency: { key: "key-1", requestHash: "hash-b" } })))
+        expect(reused._tag).toBe("IdempotencyKeyReused")
+        expect(await rowCounts(database)).toEqual(before)
+      })
+
+      it("flags a mismatching digest without touching the passport, and refuses an identity of another release", async () => {
+        const first = batch([item("smoke", "m1")])
+        await run(stores.evidence.ingest(first))
+        const other = await run(stores.evidence.ingest({ ...first, artifactDigest: "sha256:two", items: [item("lint", "l1")] }))
+        expect(other.result.items[0]).toMatchObject({ digestMismatch: true, sourceShaMismatch: false })
+        const passport = await run(stores.passports.find({ workspaceId, id: other.result.passportId }))
+        expect(passport?.artifactDigest).toBe("sha256:one")
+        const conflict = await run(Effect.flip(stores.evidence.ingest({ ...first, releaseId: "someone-else" })))
+        expect(conflict._tag).toBe("EvidenceIdentityConflict")
+      })
+
+      it("the gate sees the newest version of each item", async () => {
+        const sent = batch([item("smoke", "g1", { status: "failed" })])
+        await run(stores.evidence.ingest(sent))
+        await run(stores.evidence.ingest({ ...sent, items: [item("smoke", "g2", { status: "passed" })] }))
+        let seen: ReadonlyArray<{ status: string }> = []
+        await run(stores.passports.recordGateEvaluation({
+          workspaceId,
+          service: sent.service,
+          releaseId: sent.releaseId,
+          artifactDigest: sent.artifactDigest,
+          sourceSha: sent.sourceSha,
+          environment: "staging",
+          request: {},
+          tokenId: null,
+          now: NOW,
+          decide: (facts) => {
+            seen = facts.evidence
+            return Effect.succeed({
+              mode: "enforce", verdict: "pass", allowed: true, wouldBlock: false, blockers: [], warnings: [],
+              policy: { revision: "r", bundleDigest: "d", entrypoint: "e" }, evaluatedAt: NOW.toISOString(), durationMs: 0
+            } as const)
+          }
+        }))
+        expect(seen.map((e) => e.status)).toEqual(["passed"])
+      })
+    })
+
+    describe("passport reads", () => {
+      it("pages newest first with a keyset cursor, without repeats or gaps, filtered", async () => {
+        for (let i = 0; i < 7; i++) {
+          await run(stores.evidence.ingest(batch([item("smoke", `p${i}`)], {
+            service: { namespace: "paged", name: i % 2 === 0 ? "even" : "odd" },
+            now: later(10_000 + i)
+          })))
+        }
+        const seen: Array<string> = []
+        let after: { updatedAt: string; id: string } | undefined
+        for (let page = 0; page < 10; page++) {
+          const result = await run(stores.passports.list({ workspaceId, namespace: "paged", limit: 3, ...(after ? { after } : {}) }))
+          seen.push(...result.items.map((i) => i.passport.id))
+          after = result.next
+          if (after === undefined) break
+        }
+        expect(seen).toHaveLength(7)
+        expect(new Set(seen).size).toBe(7)
+        const evens = await run(stores.passports.list({ workspaceId, namespace: "paged", service: "even", limit: 50 }))
+        expect(evens.items).toHaveLength(4)
+        expect(evens.next).toBeUndefined()
+      })
+
+      it("the detail holds every evidence version newest first, and counts", async () => {
+        const sent = batch([item("smoke", "d1")])
+        await run(stores.evidence.ingest(sent))
+        const updated = await run(stores.evidence.ingest({ ...sent, items: [item("smoke", "d2")], now: later(5) }))
+        const detail = await run(stores.passports.findDetail({ workspaceId, id: updated.result.passportId, limits: { evaluations: 10, evidence: 10 } }))
+        expect(detail?.evidence.map((e) => [e.version, e.latest])).toEqual([[2, true], [1, false]])
+        expect(detail?.evidenceTotal).toBe(2)
+        expect(await run(stores.passports.findDetail({ workspaceId: "ws_other", id: updated.result.passportId, limits: { evaluations: 1, evidence: 1 } })))
+          .toBeUndefined()
+      })
+    })
+
+    describe("comments", () => {
+      it("adds with the author's name, lists oldest first, and hides deleted ones", async () => {
+        const { result } = await run(stores.evidence.ingest(batch([item("smoke", "c1")])))
+        const passportId = result.passportId
+        const first = await run(stores.comments.add({ workspaceId, passportId, authorId: userId, body: "one", now: NOW }))
+        const second = await run(stores.comments.add({ workspaceId, passportId, authorId: userId, body: "two", now: later(1) }))
+        expect(first.author.displayName).toBe("Commenter")
+        expect((await run(stores.comments.list({ workspaceId, passportId }))).map((c) => c.body)).toEqual(["one", "two"])
+        expect(await run(stores.comments.remove({ workspaceId, passportId, id: first.id, now: later(2) }))).toBe(true)
+        expect(await run(stores.comments.remove({ workspaceId, passportId, id: first.id, now: later(3) }))).toBe(false)
+        expect((await run(stores.comments.list({ workspaceId, passportId }))).map((c) => c.id)).toEqual([second.id])
+        expect(await run(stores.comments.find({ workspaceId: "ws_other", passportId, id: second.id }))).toBeUndefined()
+      })
+    })
+
+    describe("connectors", () => {
+      it("records accepted batches and refusals, counts the last 24 hours, and keeps declarations", async () => {
+        await run(stores.connectors.declare({ workspaceId, source: "scanner", displayName: "Scanner", expectedIntervalSeconds: 60, environments: ["production", "production"], now: NOW }))
+        await run(stores.evidence.ingest(batch([item("scan", "s1"), item("sbom", "s2")], { source: "scanner", now: later(1000) })))
+        await run(stores.connectors.recordRejection({ workspaceId, source: "scanner", code: "request.invalid", now: later(2000) }))
+        const listed = await run(stores.connectors.list({ workspaceId, now: later(3000) }))
+        const scanner = listed.find((a) => a.connector.source === "scanner")!
+        expect(scanner).toMatchObject({ itemsLast24h: 2, rejectedLast24h: 1, rejectedTotal: 1 })
+        expect(scanner.connector).toMatchObject({
+          declared: true,
+          displayName: "Scanner",
+          expectedIntervalSeconds: 60,
+          environments: ["production"],
+          lastSeenAt: later(1000).toISOString(),
+          lastBatch: { outcome: "rejected", detail: "request.invalid", at: later(2000).toISOString() }
+        })
+        const dayLater = await run(stores.connectors.list({ workspaceId, now: later(2000 + 86_400_001) }))
+        expect(dayLater.find((a) => a.connector.source === "scanner")).toMatchObject({ itemsLast24h: 0, rejectedLast24h: 0, rejectedTotal: 1 })
+      })
+    })
+  })
+}
