@@ -1,11 +1,9 @@
-import { TokenStore } from "@releasepassport/core"
+import { TOKEN_TOUCH_INTERVAL_MS, TokenStore } from "@releasepassport/core"
 import type { ApiToken, TokenScope } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { ApiTokenRow } from "../schema.ts"
 import { newId } from "./ids.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
-
-const TOUCH_INTERVAL_MS = 60_000
 
 export const makeTokenStore = (sql: SqlRunner): TokenStore["Service"] => {
   const { readTimestamp } = sql.traits
@@ -53,7 +51,7 @@ export const makeTokenStore = (sql: SqlRunner): TokenStore["Service"] => {
         db.updateTable("api_tokens").set({ last_used_at: now.toISOString() }).where("id", "=", id).where((eb) =>
           eb.or([
             eb("last_used_at", "is", null),
-            eb("last_used_at", "<", new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString())
+            eb("last_used_at", "<", new Date(now.getTime() - TOKEN_TOUCH_INTERVAL_MS).toISOString())
           ])
         ).execute()
       ).pipe(Effect.asVoid)

@@ -2,6 +2,9 @@ import { Context } from "effect"
 import type { Effect } from "effect"
 import type { StoreUnavailable } from "../errors.ts"
 
+/** Last use is recorded at most this often per token, so that authenticating stays a read. */
+export const TOKEN_TOUCH_INTERVAL_MS = 60_000
+
 export const TokenScopes = ["gate:evaluate", "evidence:ingest", "license:read"] as const
 export type TokenScope = (typeof TokenScopes)[number]
 
