@@ -41,6 +41,15 @@ const release = () => {
   })
   return { gate, batch }
 }
+/**
+ * A refused write leaves no trace but the refusal: an authenticated request refused for its
+ * content is counted against its source's connector (one refusal row; the github_actions
+ * connector exists from the first test on), and nothing else moves.
+ */
+const withRejection = (counts: Record<string, number>) => ({
+  ...counts,
+  connector_rejections: counts["connector_rejections"]! + 1
+})
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString()
 
 for (const choice of await adapterChoices()) {
@@ -144,7 +153,7 @@ for (const choice of await adapterChoices()) {
         "idempotency-key": key
       })
       expect(conflict).toMatchObject({ status: 409, json: { code: "idempotency.key_reused" } })
-      expect(await rowCounts(database)).toEqual(before)
+      expect(await rowCounts(database)).toEqual(withRejection(before))
     })
 
     it("50 concurrent identical requests store exactly one item", async () => {
@@ -182,7 +191,7 @@ for (const choice of await adapterChoices()) {
       const before = await rowCounts(database)
       const moved = await rawPost(ingestUrl(), JSON.stringify({ ...sent, release: second.batch([]).release }), { authorization: `Bearer ${token}` })
       expect(moved).toMatchObject({ status: 409, json: { code: "evidence.identity_conflict" } })
-      expect(await rowCounts(database)).toEqual(before)
+      expect(await rowCounts(database)).toEqual(withRejection(before))
     })
 
     describe("limits: a clear 413/422 and nothing stored", () => {
@@ -205,7 +214,8 @@ for (const choice of await adapterChoices()) {
         if (path !== undefined) {
           expect(answer.json.errors.map((e: { path: Array<string | number> }) => e.path.join("."))).toContain(path)
         }
-        expect(await rowCounts(database)).toEqual(before)
+        // A 413 is refused before the body is read, so not even the refusal is attributed.
+        expect(await rowCounts(database)).toEqual(status === 413 ? before : withRejection(before))
       })
     })
 

@@ -52,82 +52,130 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
       return traits.readJson(existing.response) as EvidenceIngestResult
     })
 
-  /** Stores a new version when the content changed; tells what it did. */
-  const storeItem = (
-    trx: Transaction<Tables>,
-    input: IngestEvidence,
-    passport: { readonly id: string; readonly artifactDigest: string; readonly sourceSha: string },
-    item: SanitizedEvidenceItem
-  ) =>
+  type Latest = Pick<EvidenceRow, "id" | "passport_id" | "version" | "content_hash" | "digest_mismatch" | "sha_mismatch">
+  type Passport = { readonly id: string; readonly artifactDigest: string; readonly sourceSha: string }
+  const LATEST_COLUMNS = ["id", "passport_id", "version", "content_hash", "digest_mismatch", "sha_mismatch", "type"] as const
+
+  /** What to do with one item given its current latest version: refuse, nothing, or write a version. */
+  const plan = (input: IngestEvidence, passport: Passport, item: SanitizedEvidenceItem, latest: Latest | undefined) => {
+    if (latest !== undefined && latest.passport_id !== passport.id) {
+      return { _tag: "Conflict" as const, error: new EvidenceIdentityConflict({ type: item.type, passportId: latest.passport_id }) }
+    }
+    if (latest !== undefined && latest.content_hash === item.contentHash) {
+      return {
+        _tag: "Unchanged" as const,
+        result: {
+          id: latest.id,
+          type: item.type,
+          version: latest.version,
+          outcome: "unchanged",
+          digestMismatch: latest.digest_mismatch === 1,
+          sourceShaMismatch: latest.sha_mismatch === 1
+        } satisfies IngestedItem
+      }
+    }
+    const nowIso = input.now.toISOString()
+    const digestMismatch = input.artifactDigest !== passport.artifactDigest
+    const sourceShaMismatch = input.sourceSha !== passport.sourceSha
+    const row: EvidenceRow = {
+      id: newId("evd"),
+      workspace_id: input.workspaceId,
+      passport_id: passport.id,
+      source: input.source,
+      external_id: input.externalId,
+      type: item.type,
+      version: (latest?.version ?? 0) + 1,
+      is_latest: 1,
+      status: item.status,
+      summary: item.summary,
+      url: item.url,
+      details: item.details === undefined ? null : JSON.stringify(item.details),
+      private: item.private ? 1 : 0,
+      artifact_digest: input.artifactDigest,
+      source_sha: input.sourceSha,
+      digest_mismatch: digestMismatch ? 1 : 0,
+      sha_mismatch: sourceShaMismatch ? 1 : 0,
+      content_hash: item.contentHash,
+      redactions: item.redactions,
+      observed_at: item.observedAt === undefined ? nowIso : new Date(item.observedAt).toISOString(),
+      received_at: nowIso,
+      token_id: input.tokenId
+    }
+    return {
+      _tag: "Write" as const,
+      row,
+      previousId: latest?.id,
+      result: {
+        id: row.id,
+        type: item.type,
+        version: row.version,
+        outcome: latest === undefined ? "created" : "updated",
+        digestMismatch,
+        sourceShaMismatch
+      } satisfies IngestedItem
+    }
+  }
+
+  const insertIgnoringTaken = (trx: Transaction<Tables>, rows: ReadonlyArray<EvidenceRow>) =>
+    sql.attempt(() =>
+      trx.insertInto("evidence").values(rows as Array<EvidenceRow>)
+        .onConflict((oc) => oc.columns(["workspace_id", "source", "external_id", "type", "version"]).doNothing())
+        .returning("id").execute()
+    ).pipe(Effect.map((inserted) => new Set(inserted.map((row) => row.id))))
+
+  const retire = (trx: Transaction<Tables>, ids: ReadonlyArray<string>) =>
+    ids.length === 0
+      ? Effect.void
+      : sql.attempt(() => trx.updateTable("evidence").set({ is_latest: 0 }).where("id", "in", ids).execute())
+
+  /**
+   * One item on its own, looking again whenever a concurrent writer takes the version this
+   * one planned: the slow path, for items that lost a race in the batch insert.
+   */
+  const storeItem = (trx: Transaction<Tables>, input: IngestEvidence, passport: Passport, item: SanitizedEvidenceItem) =>
     Effect.gen(function*() {
-      const nowIso = input.now.toISOString()
-      const digestMismatch = input.artifactDigest !== passport.artifactDigest
-      const sourceShaMismatch = input.sourceSha !== passport.sourceSha
       for (let attempt = 0; attempt < MAX_VERSION_ATTEMPTS; attempt++) {
         const latest = yield* sql.attempt(() =>
-          trx.selectFrom("evidence").select(["id", "passport_id", "version", "content_hash", "digest_mismatch", "sha_mismatch"])
+          trx.selectFrom("evidence").select(LATEST_COLUMNS)
             .where("workspace_id", "=", input.workspaceId).where("source", "=", input.source)
             .where("external_id", "=", input.externalId).where("type", "=", item.type)
             .orderBy("version", "desc").limit(1).executeTakeFirst()
         )
-        if (latest !== undefined && latest.passport_id !== passport.id) {
-          return yield* new EvidenceIdentityConflict({ type: item.type, passportId: latest.passport_id })
-        }
-        if (latest !== undefined && latest.content_hash === item.contentHash) {
-          return {
-            id: latest.id,
-            type: item.type,
-            version: latest.version,
-            outcome: "unchanged",
-            digestMismatch: latest.digest_mismatch === 1,
-            sourceShaMismatch: latest.sha_mismatch === 1
-          } satisfies IngestedItem
-        }
-        const version = (latest?.version ?? 0) + 1
-        const row: EvidenceRow = {
-          id: newId("evd"),
-          workspace_id: input.workspaceId,
-          passport_id: passport.id,
-          source: input.source,
-          external_id: input.externalId,
-          type: item.type,
-          version,
-          is_latest: 1,
-          status: item.status,
-          summary: item.summary,
-          url: item.url,
-          details: item.details === undefined ? null : JSON.stringify(item.details),
-          private: item.private ? 1 : 0,
-          artifact_digest: input.artifactDigest,
-          source_sha: input.sourceSha,
-          digest_mismatch: digestMismatch ? 1 : 0,
-          sha_mismatch: sourceShaMismatch ? 1 : 0,
-          content_hash: item.contentHash,
-          redactions: item.redactions,
-          observed_at: item.observedAt === undefined ? nowIso : new Date(item.observedAt).toISOString(),
-          received_at: nowIso,
-          token_id: input.tokenId
-        }
-        // A concurrent writer of the same item may take this version first: then look again.
-        const inserted = yield* sql.attempt(() =>
-          trx.insertInto("evidence").values(row)
-            .onConflict((oc) => oc.columns(["workspace_id", "source", "external_id", "type", "version"]).doNothing())
-            .executeTakeFirst()
-        )
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) continue
-        if (latest !== undefined) {
-          yield* sql.attempt(() => trx.updateTable("evidence").set({ is_latest: 0 }).where("id", "=", latest.id).execute())
-        }
-        return {
-          id: row.id,
-          type: item.type,
-          version,
-          outcome: latest === undefined ? "created" : "updated",
-          digestMismatch,
-          sourceShaMismatch
-        } satisfies IngestedItem
+        const step = plan(input, passport, item, latest)
+        if (step._tag === "Conflict") return yield* step.error
+        if (step._tag === "Unchanged") return step.result
+        if ((yield* insertIgnoringTaken(trx, [step.row])).size !== 1) continue
+        yield* retire(trx, step.previousId === undefined ? [] : [step.previousId])
+        return step.result
       }
       return yield* Effect.die(new Error(`evidence item ${item.type} kept changing under ${MAX_VERSION_ATTEMPTS} attempts`))
+    })
+
+  /**
+   * Every item of a batch in three statements when nobody races it (read the latest versions,
+   * insert the new ones, retire the old ones), instead of three per item; an item whose
+   * planned version was taken meanwhile goes through `storeItem`.
+   */
+  const storeItems = (trx: Transaction<Tables>, input: IngestEvidence, passport: Passport) =>
+    Effect.gen(function*() {
+      const latestRows = yield* sql.attempt(() =>
+        trx.selectFrom("evidence").select(LATEST_COLUMNS)
+          .where("workspace_id", "=", input.workspaceId).where("source", "=", input.source)
+          .where("external_id", "=", input.externalId).where("type", "in", input.items.map((item) => item.type))
+          .where("is_latest", "=", 1).execute()
+      )
+      const latestByType = new Map(latestRows.map((row) => [row.type, row]))
+      const steps = input.items.map((item) => plan(input, passport, item, latestByType.get(item.type)))
+      for (const step of steps) if (step._tag === "Conflict") return yield* step.error
+      const writes = steps.flatMap((step) => (step._tag === "Write" ? [step] : []))
+      const inserted = writes.length === 0 ? new Set<string>() : yield* insertIgnoringTaken(trx, writes.map((w) => w.row))
+      yield* retire(trx, writes.flatMap((w) => (inserted.has(w.row.id) && w.previousId !== undefined ? [w.previousId] : [])))
+      const results: Array<IngestedItem> = []
+      for (const [i, step] of steps.entries()) {
+        if (step._tag === "Unchanged" || (step._tag === "Write" && inserted.has(step.row.id))) results.push(step.result)
+        else results.push(yield* storeItem(trx, input, passport, input.items[i]!))
+      }
+      return results
     })
 
   const ingest = (input: IngestEvidence) =>
@@ -138,8 +186,7 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
           if (replay !== undefined) return { result: replay, replayed: true }
         }
         const passport = yield* findOrCreatePassport(sql, trx, input)
-        const items: Array<IngestedItem> = []
-        for (const item of input.items) items.push(yield* storeItem(trx, input, passport, item))
+        const items = yield* storeItems(trx, input, passport)
         if (items.some((item) => item.outcome !== "unchanged")) yield* touchPassport(sql, trx, passport.id, input.now)
         yield* sql.attempt(() =>
           recordBatch(trx, {
