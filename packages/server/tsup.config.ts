@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/cli.ts"],
+  // policy-worker runs on worker threads (see PolicyWorkerPool); it is loaded by path.
+  entry: { index: "src/index.ts", cli: "src/cli.ts", "policy-worker": "src/policy/policyWorker.ts" },
   format: ["esm"],
   target: "node22",
   platform: "node",

@@ -12,6 +12,12 @@ export interface ServerConfigShape {
   readonly policyBundlePath: string
   /** Per-evaluation policy time budget. */
   readonly policyBudgetMs: number
+  /**
+   * Threads that evaluate policies, apart from the request loop, so that an evaluation over its
+   * budget is stopped rather than waited for. 0: evaluate in the request loop (overruns are
+   * then only noticed afterwards).
+   */
+  readonly policyThreads: number
   /** Upper bound on policy wasm memory. */
   readonly policyMemoryLimitBytes: number
   /** Largest request body accepted. */
@@ -44,6 +50,7 @@ export const defaultServerConfig = (overrides: Partial<ServerConfigShape> & { po
   databaseUrl: "sqlite:./releasepassport.db",
   databaseTimeoutMs: 5000,
   policyBudgetMs: 250,
+  policyThreads: 2,
   policyMemoryLimitBytes: 64 * 1024 * 1024,
   maxBodyBytes: 1024 * 1024,
   publicUrl: undefined,

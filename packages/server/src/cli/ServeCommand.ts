@@ -26,6 +26,13 @@ const policyBudget = Flag.Int("policy-budget-ms").pipe(
   Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_POLICY_BUDGET_MS")),
   Flag.withDefault(250)
 )
+const policyThreads = Flag.Int("policy-threads").pipe(
+  Flag.withDescription(
+    "Threads that evaluate policies, so an evaluation over budget is stopped instead of stalling requests; 0 evaluates in the request loop. Env: RELEASEPASSPORT_POLICY_THREADS"
+  ),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_POLICY_THREADS")),
+  Flag.withDefault(2)
+)
 const databaseTimeout = Flag.Int("database-timeout-ms").pipe(
   Flag.withDescription(
     "PostgreSQL: how long a request waits for a connection or an answer before it gets 503 store.unavailable. Env: RELEASEPASSPORT_DATABASE_TIMEOUT_MS"
@@ -41,10 +48,11 @@ const publicUrl = Flag.String("public-url").pipe(
 
 export const serveCommand = Command.make(
   "serve",
-  { host, port, database: databaseFlag, databaseTimeout, policyBundle, policyBudget, publicUrl, consoleAuth: consoleAuthFlags },
+  { host, port, database: databaseFlag, databaseTimeout, policyBundle, policyBudget, policyThreads, publicUrl, consoleAuth: consoleAuthFlags },
   Effect.fn(function*(flags) {
     if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
     if (flags.policyBudget <= 0) return yield* fail("--policy-budget-ms must be positive")
+    if (flags.policyThreads < 0 || flags.policyThreads > 64) return yield* fail("--policy-threads must be 0-64")
     if (flags.databaseTimeout <= 0) return yield* fail("--database-timeout-ms must be positive")
     const config = defaultServerConfig({
       host: flags.host,
@@ -53,6 +61,7 @@ export const serveCommand = Command.make(
       databaseTimeoutMs: flags.databaseTimeout,
       policyBundlePath: flags.policyBundle._tag === "Some" ? flags.policyBundle.value : defaultPolicyBundlePath(),
       policyBudgetMs: flags.policyBudget,
+      policyThreads: flags.policyThreads,
       publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined,
       ...(yield* consoleAuthSettings(flags.consoleAuth))
     })

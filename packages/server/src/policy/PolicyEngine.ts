@@ -3,6 +3,9 @@ import type { PolicyBundle } from "@releasepassport/core"
 import { Context, Effect, Layer } from "effect"
 import { readFile } from "node:fs/promises"
 import { ServerConfig } from "../ServerConfig.ts"
+import { makePolicyWorkerPool, policyWorkerAvailable } from "./PolicyWorkerPool.ts"
+
+const DEADLINE_GRACE_MS = 50
 
 export type PolicyStatus =
   | { readonly loaded: true; readonly revision: string; readonly bundleDigest: string }
@@ -41,8 +44,37 @@ export class PolicyEngine extends Context.Service<PolicyEngine, {
           budgetMs: config.policyBudgetMs
         })
       }
-      const bundle = loaded.success
-      yield* Effect.logInfo(`policy bundle loaded: revision ${bundle.revision}, ${bundle.digest}`)
+      const inProcess = loaded.success
+      const bundle = config.policyThreads > 0 && policyWorkerAvailable()
+        ? yield* Effect.acquireRelease(
+          Effect.gen(function*() {
+            const bytes = yield* Effect.promise(() => readFile(config.policyBundlePath))
+            return makePolicyWorkerPool(inProcess, {
+              bytes,
+              memoryLimitBytes: config.policyMemoryLimitBytes,
+              threads: config.policyThreads,
+              // A little past the budget: the budget itself is enforced on the measured time, this
+              // deadline only stops evaluations that would otherwise never hand the thread back.
+              deadlineMs: config.policyBudgetMs + DEADLINE_GRACE_MS,
+              onRestart: (reason) => Effect.runFork(Effect.logWarning(`policy thread replaced: ${reason}`))
+            })
+          }),
+          (pool) => Effect.promise(() => pool.close())
+        ).pipe(
+          // Listen only once the threads can evaluate; if they cannot start, evaluate in-process.
+          Effect.tap((pool) => Effect.tryPromise(() => pool.ready(30_000))),
+          Effect.catch((error) =>
+            Effect.logWarning(`policy threads unavailable, evaluating in the request loop: ${String(error)}`).pipe(
+              Effect.as(inProcess)
+            )
+          )
+        )
+        : inProcess
+      yield* Effect.logInfo(
+        `policy bundle loaded: revision ${bundle.revision}, ${bundle.digest}; ${
+          bundle === inProcess ? "evaluated in the request loop" : `evaluated on ${config.policyThreads} thread(s)`
+        }`
+      )
       return PolicyEngine.of({
         bundle,
         status: { loaded: true, revision: bundle.revision, bundleDigest: bundle.digest },

@@ -1,0 +1,168 @@
+import { PolicyEvaluationError } from "@releasepassport/core"
+import type { PolicyBundle } from "@releasepassport/core"
+import { Effect } from "effect"
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Worker } from "node:worker_threads"
+
+/**
+ * The built worker script. It exists in `dist/` (tsup builds it next to the server); when the
+ * server runs from sources there is none, and `policyWorkerAvailable` says so.
+ */
+const WORKER_URL = new URL("./policy-worker.js", import.meta.url)
+export const policyWorkerAvailable = () => existsSync(fileURLToPath(WORKER_URL))
+
+interface Pending {
+  readonly resume: (effect: Effect.Effect<unknown, PolicyEvaluationError>) => void
+  readonly timer: NodeJS.Timeout
+}
+
+interface Slot {
+  worker: Worker
+  readonly pending: Map<number, Pending>
+  /** Set once the thread has loaded the bundle: deadlines only run from then on. */
+  ready: boolean
+  readonly whenReady: Promise<void>
+}
+
+export interface PolicyWorkerPoolOptions {
+  readonly bytes: Uint8Array
+  readonly memoryLimitBytes: number
+  readonly threads: number
+  /**
+   * Hard deadline of one evaluation, queueing included. Past it the thread is terminated
+   * (with everything it held) and replaced; those evaluations fail with reason `timeout`.
+   */
+  readonly deadlineMs: number
+  readonly onRestart?: (reason: string) => void
+}
+
+/**
+ * Policy evaluation on worker threads, behind the same `PolicyBundle` interface as the
+ * in-process engine (its metadata comes from a bundle already loaded and checked in this
+ * thread). The in-process engine can only notice an overrun after the fact; this one stops it.
+ */
+export const makePolicyWorkerPool = (
+  loaded: PolicyBundle,
+  options: PolicyWorkerPoolOptions
+): PolicyBundle & { readonly ready: (startupTimeoutMs: number) => Promise<void>; readonly close: () => Promise<void> } => {
+  let nextId = 0
+  let closed = false
+
+  const spawn = (): Slot => {
+    let markReady = () => {}
+    const slot: Slot = {
+      worker: new Worker(WORKER_URL, {
+        workerData: { bytes: options.bytes, memoryLimitBytes: options.memoryLimitBytes }
+      }),
+      pending: new Map(),
+      ready: false,
+      whenReady: new Promise<void>((resolve) => (markReady = resolve))
+    }
+    const fail = (error: PolicyEvaluationError) => {
+      for (const [id, pending] of slot.pending) {
+        clearTimeout(pending.timer)
+        slot.pending.delete(id)
+        pending.resume(Effect.fail(error))
+      }
+    }
+    slot.worker.on("message", (message: { id?: number; ok?: boolean; result?: unknown; reason?: string; message?: string; ready?: boolean }) => {
+      if (message.ready === true) {
+        slot.ready = true
+        markReady()
+        return
+      }
+      if (message.id === undefined) return
+      const pending = slot.pending.get(message.id)
+      if (pending === undefined) return
+      clearTimeout(pending.timer)
+      slot.pending.delete(message.id)
+      pending.resume(
+        message.ok === true
+          ? Effect.succeed(message.result)
+          : Effect.fail(new PolicyEvaluationError({ reason: (message.reason ?? "trap") as PolicyEvaluationError["reason"], message: message.message ?? "policy evaluation failed" }))
+      )
+    })
+    // A thread that dies (a crash, or our terminate) fails what it held and is replaced.
+    slot.worker.on("error", (error) => {
+      fail(new PolicyEvaluationError({ reason: "trap", message: `policy thread failed: ${error.message}` }))
+    })
+    slot.worker.on("exit", () => {
+      fail(new PolicyEvaluationError({ reason: "trap", message: "policy thread stopped" }))
+      if (!closed) replace(slot, "policy thread exited")
+    })
+    return slot
+  }
+
+  const slots: Array<Slot> = Array.from({ length: Math.max(1, options.threads) }, spawn)
+
+  const replace = (slot: Slot, reason: string) => {
+    const index = slots.indexOf(slot)
+    if (index === -1 || closed) return
+    options.onRestart?.(reason)
+    slots[index] = spawn()
+  }
+
+  const timeout = (slot: Slot, id: number) => {
+    const pending = slot.pending.get(id)
+    if (pending === undefined) return
+    const error = new PolicyEvaluationError({
+      reason: "timeout",
+      message: `policy evaluation did not finish within ${options.deadlineMs} ms and was stopped`
+    })
+    // Everything on this thread waits behind the runaway evaluation: fail it all now.
+    for (const [otherId, other] of slot.pending) {
+      clearTimeout(other.timer)
+      slot.pending.delete(otherId)
+      other.resume(Effect.fail(otherId === id ? error : new PolicyEvaluationError({ reason: "timeout", message: "policy thread was stopped while this evaluation waited" })))
+    }
+    const stopped = slot.worker
+    const index = slots.indexOf(slot)
+    if (index !== -1 && !closed) {
+      options.onRestart?.("a policy evaluation overran its deadline")
+      slots[index] = spawn()
+    }
+    stopped.removeAllListeners("exit")
+    void stopped.terminate()
+  }
+
+  const evaluateRaw = (input: unknown): Effect.Effect<unknown, PolicyEvaluationError> =>
+    Effect.callback<unknown, PolicyEvaluationError>((resume) => {
+      // The least busy ready thread (a thread still loading only when none is ready): an
+      // evaluation queued behind a slow one shares its fate.
+      const ready = slots.filter((slot) => slot.ready)
+      const slot = (ready.length > 0 ? ready : slots).reduce((best, candidate) =>
+        candidate.pending.size < best.pending.size ? candidate : best
+      )
+      const id = nextId++
+      const pending = { resume, timer: undefined as unknown as NodeJS.Timeout }
+      slot.pending.set(id, pending)
+      // The deadline is the policy's, so it starts when the thread can evaluate, not before.
+      const arm = () => {
+        if (slot.pending.get(id) === pending) pending.timer = setTimeout(() => timeout(slot, id), options.deadlineMs)
+      }
+      if (slot.ready) arm()
+      else void slot.whenReady.then(arm)
+      slot.worker.postMessage({ id, input })
+    })
+
+  return {
+    /** Resolves once every thread has loaded the bundle (rejects after `startupTimeoutMs`). */
+    ready: (startupTimeoutMs: number) =>
+      Promise.race([
+        Promise.all(slots.map((slot) => slot.whenReady)).then(() => undefined),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`policy threads did not start within ${startupTimeoutMs} ms`)), startupTimeoutMs).unref()
+        )
+      ]),
+    revision: loaded.revision,
+    digest: loaded.digest,
+    entrypoint: loaded.entrypoint,
+    data: loaded.data,
+    evaluateRaw,
+    close: async () => {
+      closed = true
+      await Promise.all(slots.map((slot) => slot.worker.terminate()))
+    }
+  }
+}

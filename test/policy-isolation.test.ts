@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { rawPost } from "./support/client.ts"
+import { passingGateRequest } from "./support/fixtures.ts"
+import { REPO, startServer } from "./support/processes.ts"
+import type { RunningServer } from "./support/processes.ts"
+import { createToken } from "./support/tokens.ts"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+
+/**
+ * A policy that would run for hours: with policy threads (the default) the gate answers
+ * verdict `error` once the deadline passes, the thread is replaced, and the server keeps
+ * answering everything else meanwhile. SQLite is enough: this is about the policy engine.
+ */
+describe("a runaway policy is stopped, not waited for", () => {
+  let dir: string
+  let server: RunningServer
+  let token: string
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "rp-runaway-"))
+    const database = `sqlite:${path.join(dir, "rp.db")}`
+    token = (await createToken(database, "--scope", "gate:evaluate")).value
+    server = await startServer({
+      database,
+      args: ["--policy-bundle", path.join(REPO, "packages/core/test/fixtures/policies/runaway.tar.gz"), "--policy-budget-ms", "200"]
+    })
+  })
+  afterAll(async () => {
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const gate = () => rawPost(`${server.url}/releasepassport/v1/gate/evaluate`, JSON.stringify(passingGateRequest()), { authorization: `Bearer ${token}` })
+
+  it("answers verdict error (blocked under enforce) soon after the deadline, and the server stays responsive", async () => {
+    const started = Date.now()
+    const pending = gate()
+    // While the policy spins, the request loop is free.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const healthStarted = Date.now()
+    const health = await fetch(`${server.url}/releasepassport/v1/healthz`)
+    expect(health.status).toBe(200)
+    expect(Date.now() - healthStarted).toBeLessThan(150)
+    const answer = await pending
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(answer.status, answer.text).toBe(200)
+    expect(answer.json).toMatchObject({ verdict: "error", allowed: false, wouldBlock: true })
+    expect(answer.json.blockers).toEqual([expect.objectContaining({ code: "policy.evaluation_failed", policy: "host" })])
+    expect(answer.json.blockers[0].message).toMatch(/did not finish within 250 ms/)
+  })
+
+  it("replaces the stopped thread: the next evaluations are stopped the same way", async () => {
+    const answers = await Promise.all([gate(), gate(), gate()])
+    for (const answer of answers) expect(answer.json).toMatchObject({ verdict: "error", allowed: false })
+    expect(server.output()).toMatch(/policy thread replaced/)
+  })
+})
