@@ -1,20 +1,16 @@
-import { Finding, GateMode, GateRequest, PolicyRef, VerdictKind } from "@releasepassport/core"
+import { GateRequest, Verdict } from "@releasepassport/core"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { InvalidRequest, ServiceUnavailable } from "./Problems.ts"
 import { AcceptedScopes, BearerToken } from "./Security.ts"
 
+// The verdict as core decides it (without its timing, which is for logs), and where it is recorded.
+const { durationMs: _durationMs, ...verdictFields } = Verdict.fields
+
 export const GateResponse = Schema.Struct({
   evaluationId: Schema.String,
   passportId: Schema.String,
-  mode: GateMode,
-  verdict: VerdictKind,
-  allowed: Schema.Boolean,
-  wouldBlock: Schema.Boolean,
-  blockers: Schema.Array(Finding),
-  warnings: Schema.Array(Finding),
-  policy: PolicyRef,
-  evaluatedAt: Schema.String,
+  ...verdictFields,
   service: Schema.Struct({ name: Schema.String, namespace: Schema.String, environment: Schema.String }),
   release: Schema.Struct({ releaseId: Schema.String, sourceSha: Schema.String }),
   artifact: Schema.Struct({ digest: Schema.String })
