@@ -175,9 +175,9 @@ export const licenseStatus = (check: LicenseCheck, now: Date, usage: ServiceUsag
     issuedAt: null,
     expiresAt: null,
     daysLeft: null,
-    installedAt: null,
-    checkedAt: now.toISOString()
+    installedAt: null
   }
+  const checkedAt = now.toISOString()
   const withUsage = (entitlements: Entitlements) => ({
     entitlements,
     usage: {
@@ -191,22 +191,23 @@ export const licenseStatus = (check: LicenseCheck, now: Date, usage: ServiceUsag
   })
   switch (check._tag) {
     case "None":
-      return { ...base, status: "community", ...withUsage(COMMUNITY_ENTITLEMENTS) }
+      return { status: "community", ...base, ...withUsage(COMMUNITY_ENTITLEMENTS), checkedAt }
     case "Invalid":
       // Nothing of an unverified document is repeated: its claims may be forged.
       return {
-        ...base,
         status: "invalid",
+        ...base,
         reason: { code: check.reason, message: reasonMessages[check.reason] },
         installedAt: check.installedAt,
-        ...withUsage(COMMUNITY_ENTITLEMENTS)
+        ...withUsage(COMMUNITY_ENTITLEMENTS),
+        checkedAt
       }
     case "Verified": {
       const { claims } = check
       const timing = licenseTiming(claims.exp * 1000, now)
       return {
-        ...base,
         status: timing.state,
+        ...base,
         licenseId: claims.jti,
         customer: claims.customer,
         plan: claims.plan,
@@ -214,7 +215,8 @@ export const licenseStatus = (check: LicenseCheck, now: Date, usage: ServiceUsag
         expiresAt: new Date(claims.exp * 1000).toISOString(),
         daysLeft: timing.daysLeft,
         installedAt: check.installedAt,
-        ...withUsage(timing.state === "expired" ? COMMUNITY_ENTITLEMENTS : effectiveEntitlements(claims.entitlements))
+        ...withUsage(timing.state === "expired" ? COMMUNITY_ENTITLEMENTS : effectiveEntitlements(claims.entitlements)),
+        checkedAt
       }
     }
   }

@@ -6,15 +6,19 @@ import { createServer } from "node:http"
 import { Api, BASE_PATH } from "./api/Api.ts"
 import { BearerTokenLive } from "./auth/BearerTokenLive.ts"
 import { ConsoleAuthLive } from "./auth/SessionAuthLive.ts"
+import { SessionOrTokenLive } from "./auth/SessionOrTokenLive.ts"
 import { Database, StoresLive } from "./Database.ts"
 import { EvidenceService } from "./evidence/EvidenceService.ts"
 import { GateService } from "./gate/GateService.ts"
+import { LicenseService } from "./license/LicenseService.ts"
 import { AuthHandlers } from "./http/AuthHandlers.ts"
 import { DatabaseHealth } from "./http/DatabaseHealth.ts"
 import { EvidenceHandlers } from "./http/EvidenceHandlers.ts"
 import { EvidenceRejectionsLive } from "./http/EvidenceRejectionsLive.ts"
 import { GateHandlers } from "./http/GateHandlers.ts"
 import { IntegrationHandlers } from "./http/IntegrationHandlers.ts"
+import { LicenseHandlers } from "./http/LicenseHandlers.ts"
+import { licenseStatusListener } from "./http/LicenseStatusListener.ts"
 import { PassportHandlers } from "./http/PassportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
@@ -29,18 +33,18 @@ const DatabaseHealthLive = Layer.unwrap(Effect.map(Database, DatabaseHealth.laye
 
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
-  const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, RequestValidationLive, DatabaseHealthLive).pipe(
+  const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, LicenseService.layer, RequestValidationLive, DatabaseHealthLive).pipe(
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(StoresLive),
     Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true, timeoutMs: config.databaseTimeoutMs })),
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
   )
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))
-  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies).pipe(
+  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config)).pipe(
     Layer.provide(services)
   )
 }

@@ -38,6 +38,13 @@ export interface ServerConfigShape {
    * throttling and the host for the Origin check. Empty: the transport's own values.
    */
   readonly trustedProxies: ReadonlyArray<string>
+  /**
+   * The public key installed licenses are verified with: PEM or JWK text, or the path of a
+   * file holding one. Unset: an installed license cannot be verified (status `invalid`).
+   */
+  readonly licensePublicKey: string | undefined
+  /** An extra listener that answers only `GET …/license/status`, without authentication. */
+  readonly licenseStatusListener: { readonly host: string; readonly port: number } | undefined
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()(
@@ -60,5 +67,7 @@ export const defaultServerConfig = (overrides: Partial<ServerConfigShape> & { po
   loginMaxFailuresPerAddress: 30,
   loginThrottleWindowMs: 15 * 60_000,
   trustedProxies: [],
+  licensePublicKey: undefined,
+  licenseStatusListener: undefined,
   ...overrides
 })

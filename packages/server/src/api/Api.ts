@@ -3,6 +3,7 @@ import { EvidenceApi } from "./EvidenceApi.ts"
 import { AuthApi } from "./AuthApi.ts"
 import { GateApi } from "./GateApi.ts"
 import { IntegrationsApi } from "./IntegrationsApi.ts"
+import { LicenseApi } from "./LicenseApi.ts"
 import { PassportsApi } from "./PassportsApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
@@ -22,6 +23,7 @@ export class Api extends HttpApi.make("releasepassport")
   .add(EvidenceApi)
   .add(PassportsApi)
   .add(IntegrationsApi)
+  .add(LicenseApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })

@@ -10,6 +10,7 @@ import {
   SessionAuth,
   WorkspaceAccess
 } from "../api/SessionSecurity.ts"
+import { SessionOrToken } from "../api/SessionOrTokenSecurity.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { unavailable } from "./BearerTokenLive.ts"
 import { ConsoleSessions } from "./ConsoleSessions.ts"
@@ -53,7 +54,11 @@ export const SessionAuthLive = Layer.effect(
       session: (httpEffect, { credential, endpoint }) =>
         Effect.gen(function*() {
           // A role declared where nobody checks it would be a silent hole: refuse the route instead.
-          if (Context.getOrUndefined(endpoint.annotations, MinimumRole) !== undefined && !endpoint.middlewares.has(WorkspaceAccess)) {
+          // (SessionOrToken runs WorkspaceAccess itself on its session path.)
+          if (
+            Context.getOrUndefined(endpoint.annotations, MinimumRole) !== undefined &&
+            !endpoint.middlewares.has(WorkspaceAccess) && !endpoint.middlewares.has(SessionOrToken)
+          ) {
             return yield* Effect.die(new Error(`endpoint ${endpoint.identifier} declares MinimumRole without WorkspaceAccess`))
           }
           const request = yield* HttpServerRequest.HttpServerRequest

@@ -5,6 +5,7 @@ import { defaultServerConfig } from "../ServerConfig.ts"
 import { defaultPolicyBundlePath } from "../policy/defaultBundle.ts"
 import { databaseFlag, fail } from "./common.ts"
 import { consoleAuthFlags, consoleAuthSettings } from "./ConsoleAuthFlags.ts"
+import { licensePublicKeyFlag, licenseStatusListenerFlag, parseListenAddress } from "./LicenseCommands.ts"
 
 const host = Flag.String("host").pipe(
   Flag.withDescription("Address to listen on. Env: RELEASEPASSPORT_HOST"),
@@ -48,12 +49,28 @@ const publicUrl = Flag.String("public-url").pipe(
 
 export const serveCommand = Command.make(
   "serve",
-  { host, port, database: databaseFlag, databaseTimeout, policyBundle, policyBudget, policyThreads, publicUrl, consoleAuth: consoleAuthFlags },
+  {
+    host,
+    port,
+    database: databaseFlag,
+    databaseTimeout,
+    policyBundle,
+    policyBudget,
+    policyThreads,
+    publicUrl,
+    consoleAuth: consoleAuthFlags,
+    licensePublicKey: licensePublicKeyFlag,
+    licenseStatusListener: licenseStatusListenerFlag
+  },
   Effect.fn(function*(flags) {
     if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
     if (flags.policyBudget <= 0) return yield* fail("--policy-budget-ms must be positive")
     if (flags.policyThreads < 0 || flags.policyThreads > 64) return yield* fail("--policy-threads must be 0-64")
     if (flags.databaseTimeout <= 0) return yield* fail("--database-timeout-ms must be positive")
+    const licenseListener = flags.licenseStatusListener._tag === "Some" ? parseListenAddress(flags.licenseStatusListener.value) : undefined
+    if (flags.licenseStatusListener._tag === "Some" && licenseListener === undefined) {
+      return yield* fail(`--license-status-listener must be PORT, HOST:PORT or [IPv6]:PORT (got "${flags.licenseStatusListener.value}")`)
+    }
     const config = defaultServerConfig({
       host: flags.host,
       port: flags.port,
@@ -63,7 +80,9 @@ export const serveCommand = Command.make(
       policyBudgetMs: flags.policyBudget,
       policyThreads: flags.policyThreads,
       publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined,
-      ...(yield* consoleAuthSettings(flags.consoleAuth))
+      ...(yield* consoleAuthSettings(flags.consoleAuth)),
+      licensePublicKey: flags.licensePublicKey._tag === "Some" ? flags.licensePublicKey.value : undefined,
+      licenseStatusListener: licenseListener
     })
     return yield* Layer.launch(ServerLive(config)).pipe(
       // One clear line (no stack) when the database is missing or cannot be migrated.

@@ -3,6 +3,7 @@ import { Effect, Exit } from "effect"
 import { Command } from "effect/cli"
 import { evidenceCommand } from "./EvidenceCommands.ts"
 import { gateCommand } from "./GateCommands.ts"
+import { licenseCommand } from "./LicenseCommands.ts"
 import { loggingLayer } from "./logging.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
 import { serveCommand } from "./ServeCommand.ts"
@@ -14,7 +15,7 @@ export const VERSION = "0.1.0"
 
 export const releasepassport = Command.make("releasepassport").pipe(
   Command.withDescription("Release Passport: a self-hosted release gate with a passport per release"),
-  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, userCommand, gateCommand, evidenceCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, userCommand, gateCommand, evidenceCommand, licenseCommand])
 )
 
 /** Runs the CLI as the process's main program. */

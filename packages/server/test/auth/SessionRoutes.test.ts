@@ -1,6 +1,8 @@
 import { Context } from "effect"
 import { describe, expect, it } from "vitest"
 import { Api } from "../../src/api/Api.ts"
+import { AcceptedScopes } from "../../src/api/Security.ts"
+import { SessionOrToken } from "../../src/api/SessionOrTokenSecurity.ts"
 import { MinimumRole, SessionAuth, WorkspaceAccess } from "../../src/api/SessionSecurity.ts"
 
 /**
@@ -20,7 +22,12 @@ describe("session routes in the API definition", () => {
   it.each(endpoints.map((e) => [e.name, e.endpoint] as const))("%s: roles are declared and checked", (_name, endpoint) => {
     const minimum = Context.getOrUndefined(endpoint.annotations, MinimumRole)
     const middlewares = [...endpoint.middlewares]
-    if (endpoint.middlewares.has(WorkspaceAccess) || minimum !== undefined) {
+    if (endpoint.middlewares.has(SessionOrToken)) {
+      // Session or token: it checks the role (through WorkspaceAccess) and the scopes itself, so both are declared.
+      expect(minimum).toBeDefined()
+      expect(Context.getOrUndefined(endpoint.annotations, AcceptedScopes)?.length ?? 0).toBeGreaterThan(0)
+      expect(endpoint.middlewares.has(SessionAuth) || endpoint.middlewares.has(WorkspaceAccess)).toBe(false)
+    } else if (endpoint.middlewares.has(WorkspaceAccess) || minimum !== undefined) {
       expect(minimum).toBeDefined()
       expect(endpoint.middlewares.has(WorkspaceAccess)).toBe(true)
       expect(endpoint.middlewares.has(SessionAuth)).toBe(true)
