@@ -104,6 +104,24 @@ for (const choice of await adapterChoices()) {
         expect(latest).toEqual([{ version: 8 }])
       })
 
+      it("concurrent batches naming the same items in opposite orders all succeed, answered in their own order", async () => {
+        // PostgreSQL aborted one of two such batches as a deadlock when each locked the items
+        // in its own order (found by test/replicas-load.test.ts).
+        const base = batch([])
+        const types = ["a", "b", "c", "d", "e", "f"]
+        const orderOf = (i: number) => (i % 2 === 0 ? types : [...types].reverse())
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+          run(stores.evidence.ingest({ ...base, items: orderOf(i).map((type) => item(type, `${type}-${i}`)) }))))
+        for (const [i, result] of results.entries()) expect(result.result.items.map((x) => x.type)).toEqual(orderOf(i))
+        const rows = await database.db.selectFrom("evidence").select(["type", "version", "is_latest"])
+          .where("external_id", "=", base.externalId).execute()
+        for (const type of types) {
+          const versions = rows.filter((row) => row.type === type)
+          expect(versions.map((row) => row.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+          expect(versions.filter((row) => row.is_latest === 1).map((row) => row.version)).toEqual([12])
+        }
+      })
+
       it("an idempotency key replays the first answer, refuses another body, and writes nothing on replay", async () => {
         const sent = batch([item("smoke", "k1")], { idempotency: { key: "key-1", requestHash: "hash-a" } })
         const first = await run(stores.evidence.ingest(sent))
