@@ -4,7 +4,7 @@ import { adapterChoices } from "../packages/adapters/test/support/testDatabases.
 import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
 import { rawPost } from "./support/client.ts"
 import { passingGateRequest } from "./support/fixtures.ts"
-import { cli, startServer } from "./support/processes.ts"
+import { cliOk, startServer } from "./support/processes.ts"
 import type { RunningServer } from "./support/processes.ts"
 import { call, signIn } from "./support/session.ts"
 import type { Session } from "./support/session.ts"
@@ -26,10 +26,7 @@ for (const choice of await adapterChoices()) {
 
     beforeAll(async () => {
       testDb = await choice.create()
-      const run = async (args: Array<string>, input?: string) => {
-        const result = await cli([...args, "--database", testDb.url], input === undefined ? {} : { input })
-        expect(result.code, result.stderr).toBe(0)
-      }
+      const run = (args: Array<string>, input?: string) => cliOk([...args, "--database", testDb.url], input)
       await run(["migrate"])
       await run(["workspace", "create", "--slug", "alpha", "--name", "Alpha"])
       await run(["workspace", "create", "--slug", "beta", "--name", "Beta"])

@@ -10,7 +10,7 @@ import { adapterChoices } from "../packages/adapters/test/support/testDatabases.
 import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
 import { rawPost } from "./support/client.ts"
 import { passingGateRequest } from "./support/fixtures.ts"
-import { cli, startServer } from "./support/processes.ts"
+import { cli, cliOk, startServer } from "./support/processes.ts"
 import type { RunningServer } from "./support/processes.ts"
 import { call, signIn } from "./support/session.ts"
 import type { Session } from "./support/session.ts"
@@ -39,11 +39,6 @@ interface Material {
   readonly secrets: ReadonlyArray<string>
 }
 
-const cliOk = async (args: Array<string>, input?: string) => {
-  const result = await cli(args, input === undefined ? {} : { input })
-  expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0)
-  return result
-}
 
 /** Two vendors' key pairs and the licenses of every state, made once with the CLI for both adapters. */
 let made: Promise<Material> | undefined

@@ -20,9 +20,15 @@ export const apiClient = (baseUrl: string, token?: string) =>
 
 export type ApiClient = Awaited<ReturnType<typeof apiClient>>
 
-/** Raw HTTP, for what a typed client will not send (bad JSON, odd headers, huge bodies). */
-export const rawPost = async (url: string, body: string, headers: Record<string, string> = {}) => {
-  const response = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } })
+export interface RawAnswer {
+  readonly status: number
+  readonly headers: Headers
+  readonly text: string
+  readonly json: any
+}
+
+/** An HTTP answer as the tests look at it: status, headers, the raw text and its JSON if any. */
+export const readAnswer = async (response: Response): Promise<RawAnswer> => {
   const text = await response.text()
   let json: any
   try {
@@ -32,3 +38,7 @@ export const rawPost = async (url: string, body: string, headers: Record<string,
   }
   return { status: response.status, headers: response.headers, text, json }
 }
+
+/** Raw HTTP, for what a typed client will not send (bad JSON, odd headers, huge bodies). */
+export const rawPost = async (url: string, body: string, headers: Record<string, string> = {}): Promise<RawAnswer> =>
+  readAnswer(await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }))

@@ -39,6 +39,13 @@ export const cli = (
     child.stdin.end(options.input ?? "")
   })
 
+/** `cli`, failing the test (with the command's stderr) when it does not exit 0. */
+export const cliOk = async (args: ReadonlyArray<string>, input?: string): Promise<CliResult> => {
+  const result = await cli(args, input === undefined ? {} : { input })
+  if (result.code !== 0) throw new Error(`releasepassport ${args.join(" ")} exited ${result.code}: ${result.stderr}`)
+  return result
+}
+
 export interface RunningServer {
   readonly url: string
   readonly process: ChildProcess

@@ -3,6 +3,10 @@ import { Effect } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 import { expect } from "vitest"
+import { readAnswer } from "./client.ts"
+import type { RawAnswer } from "./client.ts"
+
+export type { RawAnswer }
 
 /**
  * Console sessions from the outside: sign in over HTTP, keep the cookie and CSRF token, and
@@ -19,23 +23,6 @@ export interface Session {
   readonly origin: string
 }
 
-export interface RawAnswer {
-  readonly status: number
-  readonly headers: Headers
-  readonly text: string
-  readonly json: any
-}
-
-const answer = async (response: Response): Promise<RawAnswer> => {
-  const text = await response.text()
-  let json: any
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: response.status, headers: response.headers, text, json }
-}
 
 /** The session cookie a response sets, with its attributes as sent. */
 export const sessionSetCookie = (headers: Headers): string | undefined =>
@@ -57,7 +44,7 @@ export const login = async (
     body: JSON.stringify({ email, password })
   })
   const setCookie = sessionSetCookie(response.headers)
-  return { ...(await answer(response)), setCookie, cookie: cookieValue(setCookie) }
+  return { ...(await readAnswer(response)), setCookie, cookie: cookieValue(setCookie) }
 }
 
 /** Raw HTTP with a session (or none): for cookies, Origin and CSRF headers, odd requests. */
@@ -87,7 +74,7 @@ export const call = async (
     headers,
     ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {})
   })
-  return answer(response)
+  return readAnswer(response)
 }
 
 /** Signs in and reads the CSRF token, as the console does; fails the test if either fails. */
