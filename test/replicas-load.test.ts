@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
 import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { cli, startServer } from "./support/processes.ts"
+import { cliOk, startServer } from "./support/processes.ts"
 import type { RunningServer } from "./support/processes.ts"
 import { ReplicaBalancer } from "./support/replicaBalancer.ts"
 import type { BalancedAnswer, BalancedRequest } from "./support/replicaBalancer.ts"
@@ -783,10 +783,7 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("three re
 
   beforeAll(async () => {
     testDb = await postgres!.create()
-    const run = async (args: Array<string>, input?: string) => {
-      const result = await cli([...args, "--database", testDb.url], input === undefined ? {} : { input })
-      expect(result.code, result.stderr).toBe(0)
-    }
+    const run = (args: Array<string>, input?: string) => cliOk([...args, "--database", testDb.url], input)
     await run(["migrate"])
     await Promise.all((["steady", "failover"] as const).map((slug) => run(["workspace", "create", "--slug", slug, "--name", slug])))
     await run(["user", "create", "--email", "reader@example.com", "--workspace", "steady", "--role", "viewer"], `${PASSWORD}\n`)
