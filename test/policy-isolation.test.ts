@@ -57,3 +57,34 @@ describe("a runaway policy is stopped, not waited for", () => {
     expect(server.output()).toMatch(/policy thread replaced/)
   })
 })
+
+describe("waiting behind other evaluations does not count against the budget", () => {
+  let dir: string
+  let server: RunningServer
+  let token: string
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "rp-queue-"))
+    const database = `sqlite:${path.join(dir, "rp.db")}`
+    token = (await createToken(database, "--scope", "gate:evaluate")).value
+    // One thread and a policy that takes ~0.2 s: 12 requests at once queue for ~2.4 s.
+    server = await startServer({
+      database,
+      args: [
+        "--policy-bundle", path.join(REPO, "packages/core/test/fixtures/policies/slow.tar.gz"),
+        "--policy-budget-ms", "1500",
+        "--policy-threads", "1"
+      ]
+    })
+  })
+  afterAll(async () => {
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("every queued evaluation is judged on its own time and passes", async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, () =>
+      rawPost(`${server.url}/releasepassport/v1/gate/evaluate`, JSON.stringify(passingGateRequest()), { authorization: `Bearer ${token}` })))
+    expect(answers.map((a) => a.json.verdict)).toEqual(Array(12).fill("pass"))
+  })
+})

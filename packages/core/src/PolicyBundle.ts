@@ -21,6 +21,12 @@ export interface PolicyBundleOptions {
   readonly maxBundleBytes?: number
 }
 
+export interface RawEvaluation {
+  /** The `opa-wasm` result set: `[{ result }]`, or `[]` when the decision is undefined. */
+  readonly result: unknown
+  readonly durationMs: number
+}
+
 /**
  * A loaded, ready-to-evaluate OPA bundle. Keeps the compiled module so that a policy
  * instance left in an unknown state by a trap can be replaced by a fresh one.
@@ -35,9 +41,10 @@ export interface PolicyBundle {
   readonly data: unknown
   /**
    * Evaluates the entrypoint. Fails with `PolicyEvaluationError` for traps and
-   * out-of-memory; the raw result set otherwise (`[]` when undefined).
+   * out-of-memory; the raw result set otherwise (`[]` when undefined), with how long the
+   * evaluation itself took (not any wait before it: the budget is the policy's).
    */
-  readonly evaluateRaw: (input: unknown) => Effect.Effect<unknown, PolicyEvaluationError>
+  readonly evaluateRaw: (input: unknown) => Effect.Effect<RawEvaluation, PolicyEvaluationError>
 }
 
 const toHex = (bytes: ArrayBuffer): string =>
@@ -153,13 +160,17 @@ const load = async (bytes: Uint8Array, options: PolicyBundleOptions): Promise<Po
   }
   const run = (policy: LoadedPolicy, input: unknown) =>
     Effect.try({
-      try: () => policy.evaluate(input, entrypoint) as unknown,
+      try: (): RawEvaluation => {
+        const started = performance.now()
+        const result = policy.evaluate(input, entrypoint) as unknown
+        return { result, durationMs: performance.now() - started }
+      },
       catch: (thrown) => {
         replace()
         return classifyFailure(thrown)
       }
     })
-  const evaluateRaw = (input: unknown): Effect.Effect<unknown, PolicyEvaluationError> =>
+  const evaluateRaw = (input: unknown): Effect.Effect<RawEvaluation, PolicyEvaluationError> =>
     Effect.suspend(() => {
       if (replacement === undefined) return run(current, input)
       const pending = replacement

@@ -55,9 +55,8 @@ export const evaluateGate = (
   Effect.gen(function*() {
     const budgetMs = options.budgetMs ?? 250
     const input = buildPolicyInput(context)
-    const started = performance.now()
     const raw = yield* Effect.result(bundle.evaluateRaw(input))
-    const durationMs = Math.round((performance.now() - started) * 1000) / 1000
+    const durationMs = raw._tag === "Success" ? Math.round(raw.success.durationMs * 1000) / 1000 : 0
     const outcome: PolicyOutcome = raw._tag === "Failure"
       ? { _tag: "Failed", error: raw.failure }
       : durationMs > budgetMs
@@ -68,7 +67,7 @@ export const evaluateGate = (
           message: `policy evaluation took ${Math.round(durationMs)} ms; the budget is ${budgetMs} ms`
         })
       }
-      : toOutcome(raw.success)
+      : toOutcome(raw.success.result)
     return decideVerdict({
       mode: context.request.mode,
       outcome,

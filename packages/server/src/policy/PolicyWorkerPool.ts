@@ -1,5 +1,5 @@
 import { PolicyEvaluationError } from "@releasepassport/core"
-import type { PolicyBundle } from "@releasepassport/core"
+import type { PolicyBundle, RawEvaluation } from "@releasepassport/core"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -13,8 +13,9 @@ const WORKER_URL = new URL("./policy-worker.js", import.meta.url)
 export const policyWorkerAvailable = () => existsSync(fileURLToPath(WORKER_URL))
 
 interface Pending {
-  readonly resume: (effect: Effect.Effect<unknown, PolicyEvaluationError>) => void
-  readonly timer: NodeJS.Timeout
+  readonly resume: (effect: Effect.Effect<RawEvaluation, PolicyEvaluationError>) => void
+  /** Set while this evaluation is the one its thread is running. */
+  timer: NodeJS.Timeout | undefined
 }
 
 interface Slot {
@@ -66,10 +67,19 @@ export const makePolicyWorkerPool = (
         pending.resume(Effect.fail(error))
       }
     }
-    slot.worker.on("message", (message: { id?: number; ok?: boolean; result?: unknown; reason?: string; message?: string; ready?: boolean }) => {
+    slot.worker.on("message", (message: {
+      id?: number
+      ok?: boolean
+      result?: unknown
+      durationMs?: number
+      reason?: string
+      message?: string
+      ready?: boolean
+    }) => {
       if (message.ready === true) {
         slot.ready = true
         markReady()
+        armHead(slot)
         return
       }
       if (message.id === undefined) return
@@ -77,10 +87,16 @@ export const makePolicyWorkerPool = (
       if (pending === undefined) return
       clearTimeout(pending.timer)
       slot.pending.delete(message.id)
+      armHead(slot)
       pending.resume(
         message.ok === true
-          ? Effect.succeed(message.result)
-          : Effect.fail(new PolicyEvaluationError({ reason: (message.reason ?? "trap") as PolicyEvaluationError["reason"], message: message.message ?? "policy evaluation failed" }))
+          ? Effect.succeed({ result: message.result, durationMs: message.durationMs ?? 0 })
+          : Effect.fail(
+            new PolicyEvaluationError({
+              reason: (message.reason ?? "trap") as PolicyEvaluationError["reason"],
+              message: message.message ?? "policy evaluation failed"
+            })
+          )
       )
     })
     // A thread that dies (a crash, or our terminate) fails what it held and is replaced.
@@ -92,6 +108,19 @@ export const makePolicyWorkerPool = (
       if (!closed) replace(slot, "policy thread exited")
     })
     return slot
+  }
+
+  /**
+   * A thread runs its evaluations one at a time, in the order sent: the deadline of each starts
+   * when it becomes the one running, so waiting behind others under load does not count
+   * against the policy (the budget is about the policy, not about how busy the server is).
+   */
+  const armHead = (slot: Slot) => {
+    if (!slot.ready) return
+    const head = slot.pending.entries().next()
+    if (head.done === true || head.value[1].timer !== undefined) return
+    const [id, pending] = head.value
+    pending.timer = setTimeout(() => timeout(slot, id), options.deadlineMs)
   }
 
   const slots: Array<Slot> = Array.from({ length: Math.max(1, options.threads) }, spawn)
@@ -126,24 +155,18 @@ export const makePolicyWorkerPool = (
     void stopped.terminate()
   }
 
-  const evaluateRaw = (input: unknown): Effect.Effect<unknown, PolicyEvaluationError> =>
-    Effect.callback<unknown, PolicyEvaluationError>((resume) => {
+  const evaluateRaw = (input: unknown): Effect.Effect<RawEvaluation, PolicyEvaluationError> =>
+    Effect.callback<RawEvaluation, PolicyEvaluationError>((resume) => {
       // The least busy ready thread (a thread still loading only when none is ready): an
-      // evaluation queued behind a slow one shares its fate.
+      // evaluation queued behind a runaway one shares its fate.
       const ready = slots.filter((slot) => slot.ready)
       const slot = (ready.length > 0 ? ready : slots).reduce((best, candidate) =>
         candidate.pending.size < best.pending.size ? candidate : best
       )
       const id = nextId++
-      const pending = { resume, timer: undefined as unknown as NodeJS.Timeout }
-      slot.pending.set(id, pending)
-      // The deadline is the policy's, so it starts when the thread can evaluate, not before.
-      const arm = () => {
-        if (slot.pending.get(id) === pending) pending.timer = setTimeout(() => timeout(slot, id), options.deadlineMs)
-      }
-      if (slot.ready) arm()
-      else void slot.whenReady.then(arm)
+      slot.pending.set(id, { resume, timer: undefined })
       slot.worker.postMessage({ id, input })
+      armHead(slot)
     })
 
   return {

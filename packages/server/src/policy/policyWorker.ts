@@ -21,7 +21,7 @@ port.on("message", (message: { readonly id: number; readonly input: unknown }) =
   void Effect.runPromise(Effect.result(bundle.evaluateRaw(message.input))).then((result) =>
     port.postMessage(
       result._tag === "Success"
-        ? { id: message.id, ok: true, result: result.success }
+        ? { id: message.id, ok: true, result: result.success.result, durationMs: result.success.durationMs }
         : { id: message.id, ok: false, reason: result.failure.reason, message: result.failure.message }
     )
   )
