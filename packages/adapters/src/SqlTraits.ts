@@ -22,6 +22,12 @@ export interface SqlTraits {
   readonly isUnavailable: (error: unknown) => boolean
   /** The schema the migrator keeps its bookkeeping tables in, when the dialect has schemas. */
   readonly migrationTableSchema: (db: Kysely<any>) => Promise<string | undefined>
+  /**
+   * Holds a lock named `key` until the transaction ends, so that writers of one thing take turns
+   * instead of interleaving row locks (PostgreSQL: an advisory lock). Nothing on SQLite, whose
+   * write transactions already take turns.
+   */
+  readonly lockForTransaction: (trx: Kysely<any>, key: string) => Promise<void>
 }
 
 /** An open database: the Kysely instance, its traits, and how to close it. */

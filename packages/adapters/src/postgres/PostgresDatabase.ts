@@ -31,6 +31,9 @@ const postgresTraits: SqlTraits = {
   migrationTableSchema: async (db) => {
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
     return rows[0]?.schema ?? undefined
+  },
+  lockForTransaction: async (trx, key) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx)
   }
 }
 

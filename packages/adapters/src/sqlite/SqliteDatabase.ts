@@ -69,7 +69,8 @@ const sqliteTraits: SqlTraits = {
   // An embedded file cannot go away like a server can; a locked database past the
   // busy timeout is the closest thing, and is worth a retry by the client.
   isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message),
-  migrationTableSchema: async () => undefined
+  migrationTableSchema: async () => undefined,
+  lockForTransaction: async () => undefined
 }
 
 export interface SqliteOptions {

@@ -186,6 +186,13 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
           if (replay !== undefined) return { result: replay, replayed: true }
         }
         const passport = yield* findOrCreatePassport(sql, trx, input)
+        // Writers of the same run (source + externalId: every item of a batch shares them) take
+        // turns. Row locks alone could cycle: a batch holding the versions it inserted, then
+        // retrying one that a concurrent batch took, waits on that batch while it waits on ours
+        // (seen as PostgreSQL deadlocks under the replica load test).
+        yield* sql.attempt(() =>
+          sql.traits.lockForTransaction(trx, `evidence\n${input.workspaceId}\n${input.source}\n${input.externalId}`)
+        )
         // Items are written, and so locked, in one order whatever the request's: two batches
         // naming the same items in opposite orders would each hold a row the other waits for,
         // and PostgreSQL would abort one as a deadlock. The answer keeps the request's order.
