@@ -47,11 +47,12 @@ if (postgres === undefined) console.warn("*** SKIPPING the replica load test: it
 /**
  * Operations per phase (an operation is one request, two for a list read that follows its
  * cursor, more when a lost attempt is retried), and the hard limit of each phase's load: past
- * it no new request starts and the phase fails. The failover phase is smaller than the steady
- * one to keep the file near a minute and a half on a loaded 2-core machine (~170 req/s there).
+ * it no new request starts and the phase fails. Both phases are the issue's 10 000 operations;
+ * a phase takes ~40 s on a quiet 2-core machine and ~80 s next to the rest of the suite, so the
+ * limits leave room for a slow machine without letting a hang pass.
  */
-const STEADY = { operations: 10_000, limitMs: 100_000 }
-const FAILOVER = { operations: 4_000, limitMs: 45_000 }
+const STEADY = { operations: 10_000, limitMs: 150_000 }
+const FAILOVER = { operations: 10_000, limitMs: 150_000 }
 /** Requests in flight at once, over all replicas. */
 const CONCURRENCY = 48
 const REQUEST_TIMEOUT_MS = 20_000
