@@ -37,14 +37,14 @@ describe("a runaway policy is stopped, not waited for", () => {
   it("answers verdict error (blocked under enforce) soon after the deadline, and the server stays responsive", async () => {
     const started = Date.now()
     const pending = gate()
-    // While the policy spins, the request loop is free.
+    // While the policy spins (for hours, if nothing stopped it), the request loop is free. The
+    // bounds are loose on purpose: a blocked loop would miss them by hours, a busy CI machine
+    // by nothing.
     await new Promise((resolve) => setTimeout(resolve, 50))
-    const healthStarted = Date.now()
-    const health = await fetch(`${server.url}/releasepassport/v1/healthz`)
+    const health = await fetch(`${server.url}/releasepassport/v1/healthz`, { signal: AbortSignal.timeout(5000) })
     expect(health.status).toBe(200)
-    expect(Date.now() - healthStarted).toBeLessThan(150)
     const answer = await pending
-    expect(Date.now() - started).toBeLessThan(3000)
+    expect(Date.now() - started).toBeLessThan(10_000)
     expect(answer.status, answer.text).toBe(200)
     expect(answer.json).toMatchObject({ verdict: "error", allowed: false, wouldBlock: true })
     expect(answer.json.blockers).toEqual([expect.objectContaining({ code: "policy.evaluation_failed", policy: "host" })])
