@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeStores, migrateToLatest, openDatabase } from "../src/index.ts"
 import type { SqlDatabase, Stores, Tables } from "../src/index.ts"
+import { closeMigratedStores, openMigratedStores } from "./support/migratedStores.ts"
 import { adapterChoices } from "./support/testDatabases.ts"
 import type { TestDatabase } from "./support/testDatabases.ts"
 
@@ -24,18 +24,11 @@ for (const choice of await adapterChoices()) {
     let serial = 0
 
     beforeAll(async () => {
-      testDb = await choice.create()
-      database = await openDatabase(testDb.url)
-      const report = await migrateToLatest(database)
-      expect(report.failed).toBeUndefined()
-      stores = makeStores(database)
+      ;({ testDb, database, stores } = await openMigratedStores(choice))
       workspaceId = (await run(stores.workspaces.findBySlug("default")))!.id
       otherWorkspaceId = (await run(stores.workspaces.create({ slug: "accounts-other", name: "Other", now: NOW }))).id
     })
-    afterAll(async () => {
-      await database?.close()
-      await testDb?.drop()
-    })
+    afterAll(() => closeMigratedStores({ testDb, database }))
 
     const newUser = (role: "owner" | "admin" | "member" | "viewer" = "member", wsId = workspaceId) =>
       run(stores.users.create({

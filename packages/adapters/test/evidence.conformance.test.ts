@@ -1,9 +1,9 @@
 import type { IngestEvidence, SanitizedEvidenceItem } from "@releasepassport/core"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeStores, migrateToLatest, openDatabase } from "../src/index.ts"
 import type { SqlDatabase, Stores, Tables } from "../src/index.ts"
 import { rowCounts } from "./support/rowCounts.ts"
+import { closeMigratedStores, openMigratedStores } from "./support/migratedStores.ts"
 import { adapterChoices } from "./support/testDatabases.ts"
 import type { TestDatabase } from "./support/testDatabases.ts"
 
@@ -37,10 +37,7 @@ for (const choice of await adapterChoices()) {
     let userId: string
 
     beforeAll(async () => {
-      testDb = await choice.create()
-      database = await openDatabase(testDb.url)
-      expect((await migrateToLatest(database)).failed).toBeUndefined()
-      stores = makeStores(database)
+      ;({ testDb, database, stores } = await openMigratedStores(choice))
       workspaceId = (await run(stores.workspaces.findBySlug("default")))!.id
       const user = await run(stores.users.create({
         email: "c@example.com",
@@ -51,10 +48,7 @@ for (const choice of await adapterChoices()) {
       }))
       userId = user.id
     })
-    afterAll(async () => {
-      await database?.close()
-      await testDb?.drop()
-    })
+    afterAll(() => closeMigratedStores({ testDb, database }))
 
     let n = 0
     const batch = (items: ReadonlyArray<SanitizedEvidenceItem>, overrides: Partial<IngestEvidence> = {}): IngestEvidence => ({

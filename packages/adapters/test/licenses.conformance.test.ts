@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeStores, migrateToLatest, openDatabase } from "../src/index.ts"
 import type { SqlDatabase, Stores, Tables } from "../src/index.ts"
+import { closeMigratedStores, openMigratedStores } from "./support/migratedStores.ts"
 import { adapterChoices } from "./support/testDatabases.ts"
 import type { TestDatabase } from "./support/testDatabases.ts"
 
@@ -21,16 +21,9 @@ for (const choice of await adapterChoices()) {
     let stores: Stores
 
     beforeAll(async () => {
-      testDb = await choice.create()
-      database = await openDatabase(testDb.url)
-      const report = await migrateToLatest(database)
-      expect(report.failed).toBeUndefined()
-      stores = makeStores(database)
+      ;({ testDb, database, stores } = await openMigratedStores(choice))
     })
-    afterAll(async () => {
-      await database?.close()
-      await testDb?.drop()
-    })
+    afterAll(() => closeMigratedStores({ testDb, database }))
 
     const install = (n: number, now: Date) =>
       run(stores.licenses.install({

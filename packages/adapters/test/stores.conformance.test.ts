@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeStores, migrateToLatest, openDatabase } from "../src/index.ts"
 import type { SqlDatabase, Tables } from "../src/index.ts"
 import { rowCounts } from "./support/rowCounts.ts"
+import { closeMigratedStores, openMigratedStores } from "./support/migratedStores.ts"
 import { adapterChoices } from "./support/testDatabases.ts"
 import type { TestDatabase } from "./support/testDatabases.ts"
 
@@ -40,17 +41,10 @@ for (const choice of await adapterChoices()) {
     let workspaceId: string
 
     beforeAll(async () => {
-      testDb = await choice.create()
-      database = await openDatabase(testDb.url)
-      const report = await migrateToLatest(database)
-      expect(report.failed).toBeUndefined()
-      stores = makeStores(database)
+      ;({ testDb, database, stores } = await openMigratedStores(choice))
       workspaceId = (await run(stores.workspaces.findBySlug("default")))!.id
     })
-    afterAll(async () => {
-      await database?.close()
-      await testDb?.drop()
-    })
+    afterAll(() => closeMigratedStores({ testDb, database }))
 
     const record = (releaseId: string, overrides: Record<string, unknown> = {}) =>
       stores.passports.recordGateEvaluation({
