@@ -31,6 +31,7 @@ export class PolicyEngine extends Context.Service<PolicyEngine, {
       }).pipe(
         Effect.flatMap((bytes) =>
           loadPolicyBundle(bytes, { memoryLimitBytes: config.policyMemoryLimitBytes }).pipe(
+            Effect.map((bundle) => ({ bytes, bundle })),
             Effect.mapError((error) => `${config.policyBundlePath}: ${error.message}`)
           )
         ),
@@ -44,12 +45,13 @@ export class PolicyEngine extends Context.Service<PolicyEngine, {
           budgetMs: config.policyBudgetMs
         })
       }
-      const inProcess = loaded.success
+      // The threads get the very bytes loaded here, so the digest reported is what they evaluate
+      // even if the file changes meanwhile (and the file is read once).
+      const { bytes, bundle: inProcess } = loaded.success
       const bundle = config.policyThreads > 0 && policyWorkerAvailable()
         ? yield* Effect.acquireRelease(
-          Effect.gen(function*() {
-            const bytes = yield* Effect.promise(() => readFile(config.policyBundlePath))
-            return makePolicyWorkerPool(inProcess, {
+          Effect.sync(() =>
+            makePolicyWorkerPool(inProcess, {
               bytes,
               memoryLimitBytes: config.policyMemoryLimitBytes,
               threads: config.policyThreads,
@@ -58,7 +60,7 @@ export class PolicyEngine extends Context.Service<PolicyEngine, {
               deadlineMs: config.policyBudgetMs + DEADLINE_GRACE_MS,
               onRestart: (reason) => Effect.runFork(Effect.logWarning(`policy thread replaced: ${reason}`))
             })
-          }),
+          ),
           (pool) => Effect.promise(() => pool.close())
         ).pipe(
           // Listen only once the threads can evaluate; if they cannot start, evaluate in-process.
