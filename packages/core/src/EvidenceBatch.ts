@@ -13,13 +13,14 @@ export const EvidenceLimits = {
 const utf8Bytes = (text: string) => new TextEncoder().encode(text).byteLength
 
 /** Source and type names: what connectors and required-evidence parameters refer to. */
-const Name = Schema.String.check(
+export const EvidenceName = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, {
     message: "must be 1-100 characters: letters, digits, and _ . : - (not first)"
   })
 )
 
-const Rfc3339 = Schema.String.check(
+/** An instant as RFC 3339 text, e.g. 2026-11-28T12:00:00Z. */
+export const Rfc3339 = Schema.String.check(
   Schema.makeFilter((text: string) =>
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(Date.parse(text))
       ? undefined
@@ -43,7 +44,7 @@ export const EvidenceStatus = Schema.Literals(EvidenceStatuses)
 export type EvidenceStatus = typeof EvidenceStatus.Type
 
 export const EvidenceItem = Schema.Struct({
-  type: Name,
+  type: EvidenceName,
   status: EvidenceStatus,
   summary: Schema.String.check(
     Schema.makeFilter((text: string) =>
@@ -70,7 +71,7 @@ export type EvidenceItem = typeof EvidenceItem.Type
 
 /** What CI, tests and scanners send to `POST /evidence/ingest`. */
 export const EvidenceBatch = Schema.Struct({
-  source: Name,
+  source: EvidenceName,
   externalId: Schema.String.check(
     Schema.isMinLength(1),
     Schema.isMaxLength(200),

@@ -1,10 +1,8 @@
+import { EvidenceName } from "@releasepassport/core"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { MinimumRole, SessionAuth, WorkspaceAccess, WorkspaceQuery } from "./SessionSecurity.ts"
 
-const SourceName = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, { message: "must be a source name as evidence uses it" })
-)
 
 export const ConnectorView = Schema.Struct({
   source: Schema.String,
@@ -51,7 +49,7 @@ export class IntegrationsApi extends HttpApiGroup.make("integrations")
       .annotate(MinimumRole, "viewer")
       .annotate(OpenApi.Description, "Connector health and freshness: every evidence source, declared or seen."),
     HttpApiEndpoint.put("declare", "/integrations/:source", {
-      params: { source: SourceName },
+      params: { source: EvidenceName },
       query: WorkspaceQuery,
       payload: DeclareConnector,
       success: ConnectorView

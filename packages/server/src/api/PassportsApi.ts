@@ -1,4 +1,4 @@
-import { EvidenceStatus, Finding, GateMode, VerdictKind } from "@releasepassport/core"
+import { EvidenceStatus, Finding, GateMode, Rfc3339, VerdictKind } from "@releasepassport/core"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Forbidden, InvalidRequest, NotFound } from "./Problems.ts"
@@ -127,14 +127,6 @@ export const NewComment = Schema.Struct({
     Schema.isMaxLength(4000, { message: "must be at most 4000 characters" })
   )
 })
-
-const Rfc3339 = Schema.String.check(
-  Schema.makeFilter((text: string) =>
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(Date.parse(text))
-      ? undefined
-      : "must be an RFC 3339 date-time"
-  )
-)
 
 const PassportParams = { id: Schema.String.check(Schema.isMaxLength(100)) }
 

@@ -1,18 +1,18 @@
-import { ConnectorStore } from "@releasepassport/core"
-import { Clock, Effect, Layer } from "effect"
+import { ConnectorStore, EvidenceName } from "@releasepassport/core"
+import { Clock, Effect, Layer, Schema } from "effect"
 import { HttpServerRequest } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 import { EvidenceRejections } from "../api/EvidenceRejections.ts"
 import { ProblemCodes } from "../api/Problems.ts"
 import { CurrentToken } from "../api/Security.ts"
 
-const SOURCE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/
+const isEvidenceName = Schema.is(EvidenceName)
 
 /** The `source` a refused body names, when it names one we could attribute. */
 const sourceOf = (body: string): string | undefined => {
   try {
     const parsed = JSON.parse(body) as { source?: unknown }
-    return typeof parsed.source === "string" && SOURCE.test(parsed.source) ? parsed.source : undefined
+    return isEvidenceName(parsed.source) ? parsed.source : undefined
   } catch {
     return undefined
   }
