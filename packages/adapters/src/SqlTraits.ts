@@ -16,8 +16,6 @@ export interface SqlTraits {
   readonly readTimestamp: (value: unknown) => string
   /** JSON comes back parsed (jsonb) or as text. */
   readonly readJson: (value: unknown) => unknown
-  /** The database refused because of a unique constraint. */
-  readonly isUniqueViolation: (error: unknown) => boolean
   /** The database is out of reach (down, restarting, failing over): a 503, not a 500. */
   readonly isUnavailable: (error: unknown) => boolean
   /** The schema the migrator keeps its bookkeeping tables in, when the dialect has schemas. */

@@ -17,7 +17,6 @@ const postgresTraits: SqlTraits = {
   columnTypes: { timestamp: "timestamptz", json: "jsonb" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
-  isUniqueViolation: (error) => codeOf(error) === "23505",
   isUnavailable: (error) => {
     const code = codeOf(error)
     if (code !== undefined && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true

@@ -64,8 +64,6 @@ const sqliteTraits: SqlTraits = {
   columnTypes: { timestamp: "text", json: "text" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : String(value)),
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
-  isUniqueViolation: (error) =>
-    error instanceof Error && /UNIQUE constraint failed|PRIMARY KEY constraint failed/.test(error.message),
   // An embedded file cannot go away like a server can; a locked database past the
   // busy timeout is the closest thing, and is worth a retry by the client.
   isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message),

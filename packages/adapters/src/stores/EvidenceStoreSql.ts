@@ -193,14 +193,9 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
         yield* sql.attempt(() =>
           sql.traits.lockForTransaction(trx, `evidence\n${input.workspaceId}\n${input.source}\n${input.externalId}`)
         )
-        // Items are written, and so locked, in one order whatever the request's: two batches
-        // naming the same items in opposite orders would each hold a row the other waits for,
-        // and PostgreSQL would abort one as a deadlock. The answer keeps the request's order.
-        const order = input.items.map((_, i) => i)
-          .sort((a, b) => (input.items[a]!.type < input.items[b]!.type ? -1 : input.items[a]!.type > input.items[b]!.type ? 1 : a - b))
-        const stored = yield* storeItems(trx, { ...input, items: order.map((i) => input.items[i]!) }, passport)
-        const items: Array<IngestedItem> = new Array(stored.length)
-        for (const [position, i] of order.entries()) items[i] = stored[position]!
+        // (Because of that lock, the order items are written in no longer matters: batches naming
+        // the same items in opposite orders cannot interleave.)
+        const items = yield* storeItems(trx, input, passport)
         if (items.some((item) => item.outcome !== "unchanged")) yield* touchPassport(sql, trx, passport.id, input.now)
         yield* sql.attempt(() =>
           recordBatch(trx, {

@@ -24,8 +24,6 @@ export interface SqlRunner {
     A,
     E | StoreUnavailable
   >
-  /** Whether a thrown error is a unique-constraint violation. */
-  readonly isUniqueViolation: (error: unknown) => boolean
 }
 
 export const makeSqlRunner = (database: SqlDatabase<Tables>): SqlRunner => {
@@ -56,7 +54,7 @@ export const makeSqlRunner = (database: SqlDatabase<Tables>): SqlRunner => {
       })
     )
 
-  return { traits, db, query, attempt, transaction, isUniqueViolation: traits.isUniqueViolation }
+  return { traits, db, query, attempt, transaction }
 }
 
 /** Counts come back as strings from `pg` (bigint) and as numbers from SQLite. */
