@@ -8,8 +8,10 @@ export default defineConfig({
     // Unit tests run against the sources; the black-box tests in test/ start the built server.
     alias: {
       "@releasepassport/core": src("core"),
+      "@releasepassport/app": src("app"),
       "@releasepassport/adapters": src("adapters"),
-      "@releasepassport/server": src("server")
+      "@releasepassport/server": src("server"),
+      "@releasepassport/testing": src("testing")
     }
   },
   test: {

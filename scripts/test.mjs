@@ -16,6 +16,8 @@ const has = (command) => spawnSync("sh", ["-c", `command -v ${command}`], { stdi
 
 run("build", "npm", ["run", "build", "--silent"])
 run("typecheck", "npx", ["tsc", "-p", "tsconfig.json"])
+// The layer rule (domain <- use cases <- adapters and transports) and no import cycles: .dependency-cruiser.cjs.
+run("layers", "npm", ["run", "check:layers", "--silent"])
 if (process.env.CI === "true" || has("go") || existsSync(".tools/bin/opa")) {
   run("policies", "npm", ["run", "policies:check", "--silent"])
   run("core fixtures", "node", ["packages/core/test/fixtures/build.mjs", "--check"])

@@ -3,15 +3,8 @@ import type { SqlDatabase, Tables } from "@releasepassport/adapters"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { rowCounts } from "../packages/adapters/test/support/rowCounts.ts"
-import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
-import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { rawPost } from "./support/client.ts"
-import { passingGateRequest } from "./support/fixtures.ts"
-import { cli, startServer } from "./support/processes.ts"
-import type { RunningServer } from "./support/processes.ts"
-import { call, login, sessionClient, signIn } from "./support/session.ts"
-import type { Session } from "./support/session.ts"
+import { adapterChoices, call, cli, login, passingGateRequest, rawPost, rowCounts, sessionClient, signIn, startServer } from "@releasepassport/testing"
+import type { RunningServer, Session, TestDatabase } from "@releasepassport/testing"
 
 /**
  * Console accounts, sessions and roles, black-box: users are made with the CLI, the built

@@ -1,18 +1,11 @@
 import { openDatabase } from "@releasepassport/adapters"
 import type { SqlDatabase, Tables } from "@releasepassport/adapters"
-import { generateApiToken } from "@releasepassport/server"
+import { generateApiToken } from "@releasepassport/app"
 import type { EvidenceBatch, GateRequest } from "@releasepassport/core"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { rowCounts } from "../packages/adapters/test/support/rowCounts.ts"
-import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
-import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { input as corpusInput, positives } from "../packages/core/test/redaction/corpus.ts"
-import { apiClient, rawPost } from "./support/client.ts"
-import { documentedGateRequest, passingGateRequest, VALID_DIGEST } from "./support/fixtures.ts"
-import { cli, startServer } from "./support/processes.ts"
-import type { RunningServer } from "./support/processes.ts"
-import { createToken } from "./support/tokens.ts"
+import { adapterChoices, apiClient, cli, createToken, documentedGateRequest, input as corpusInput, passingGateRequest, positives, rawPost, rowCounts, startServer, VALID_DIGEST } from "@releasepassport/testing"
+import type { RunningServer, TestDatabase } from "@releasepassport/testing"
 
 /** The evidence example exactly as documented in the API reference. */
 const documentedEvidence = {

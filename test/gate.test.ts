@@ -1,19 +1,13 @@
 import { openDatabase } from "@releasepassport/adapters"
 import type { SqlDatabase, Tables } from "@releasepassport/adapters"
-import { generateApiToken } from "@releasepassport/server"
+import { generateApiToken } from "@releasepassport/app"
 import { Effect } from "effect"
 import { writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { rowCounts } from "../packages/adapters/test/support/rowCounts.ts"
-import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
-import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { apiClient, rawPost } from "./support/client.ts"
-import { documentedGateRequest, passingGateRequest } from "./support/fixtures.ts"
-import { cli, startServer } from "./support/processes.ts"
-import { createToken } from "./support/tokens.ts"
-import type { RunningServer } from "./support/processes.ts"
+import { adapterChoices, apiClient, cli, createToken, documentedGateRequest, passingGateRequest, rawPost, rowCounts, startServer } from "@releasepassport/testing"
+import type { RunningServer, TestDatabase } from "@releasepassport/testing"
 
 for (const choice of await adapterChoices()) {
   describe.skipIf(choice.skip !== undefined)(`gate evaluation over HTTP (${choice.adapter})`, () => {

@@ -1,14 +1,7 @@
 import type { EvidenceBatch } from "@releasepassport/core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
-import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { rawPost } from "./support/client.ts"
-import { passingGateRequest } from "./support/fixtures.ts"
-import { cliOk, startServer } from "./support/processes.ts"
-import type { RunningServer } from "./support/processes.ts"
-import { call, signIn } from "./support/session.ts"
-import type { Session } from "./support/session.ts"
-import { createToken } from "./support/tokens.ts"
+import { adapterChoices, call, cliOk, createToken, passingGateRequest, rawPost, signIn, startServer } from "@releasepassport/testing"
+import type { RunningServer, Session, TestDatabase } from "@releasepassport/testing"
 
 /** Connector health, black-box: evidence goes in with a token, health comes out over a session. */
 const PASSWORD = "correct horse battery staple"

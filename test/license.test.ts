@@ -6,15 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
-import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { rawPost } from "./support/client.ts"
-import { passingGateRequest } from "./support/fixtures.ts"
-import { cli, cliOk, startServer } from "./support/processes.ts"
-import type { RunningServer } from "./support/processes.ts"
-import { call, signIn } from "./support/session.ts"
-import type { Session } from "./support/session.ts"
-import { createToken } from "./support/tokens.ts"
+import { adapterChoices, call, cli, cliOk, createToken, passingGateRequest, rawPost, signIn, startServer } from "@releasepassport/testing"
+import type { RunningServer, Session, TestDatabase } from "@releasepassport/testing"
 
 /**
  * Licenses, black-box: keys and licenses are made at test time with the CLI (`license keygen`,

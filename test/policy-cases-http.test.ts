@@ -3,10 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { rawPost } from "./support/client.ts"
-import { REPO, startServer } from "./support/processes.ts"
-import type { RunningServer } from "./support/processes.ts"
-import { createToken } from "./support/tokens.ts"
+import { createToken, rawPost, REPO, startServer } from "@releasepassport/testing"
+import type { RunningServer } from "@releasepassport/testing"
 
 /**
  * policies/cases through the running server: the passport and the evidence a case describes

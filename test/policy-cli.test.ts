@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { passingGateRequest } from "./support/fixtures.ts"
-import { cli, REPO } from "./support/processes.ts"
+import { cli, passingGateRequest, REPO } from "@releasepassport/testing"
 
 /** `releasepassport policy eval`: the verdict the server would give, without a server. */
 describe("releasepassport policy eval", () => {

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { rawPost } from "./support/client.ts"
-import { passingGateRequest } from "./support/fixtures.ts"
-import { REPO, startServer } from "./support/processes.ts"
-import type { RunningServer } from "./support/processes.ts"
-import { createToken } from "./support/tokens.ts"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { cli, createToken, passingGateRequest, rawPost, REPO, startServer } from "@releasepassport/testing"
+import type { RunningServer } from "@releasepassport/testing"
 
 /**
  * A policy that would run for hours: with policy threads (the default) the gate answers
@@ -49,6 +46,16 @@ describe("a runaway policy is stopped, not waited for", () => {
     expect(answer.json).toMatchObject({ verdict: "error", allowed: false, wouldBlock: true })
     expect(answer.json.blockers).toEqual([expect.objectContaining({ code: "policy.evaluation_failed", policy: "host" })])
     expect(answer.json.blockers[0].message).toMatch(/did not finish within 250 ms/)
+  })
+
+  it("`gate evaluate` exits 2 on verdict error, in shadow as in enforce: a broken policy is not a block", async () => {
+    for (const mode of ["shadow", "enforce"] as const) {
+      const file = path.join(dir, `gate-${mode}.json`)
+      writeFileSync(file, JSON.stringify(passingGateRequest({ mode })))
+      const result = await cli(["gate", "evaluate", "--url", server.url, "--file", file], { env: { RELEASEPASSPORT_TOKEN: token } })
+      expect(result.code, `${mode}: ${result.stdout}${result.stderr}`).toBe(2)
+      expect(result.stdout).toContain("verdict=error")
+    }
   })
 
   it("replaces the stopped thread: the next evaluations are stopped the same way", async () => {

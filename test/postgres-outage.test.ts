@@ -1,14 +1,8 @@
 import { openDatabase } from "@releasepassport/adapters"
 import type { SqlDatabase, Tables } from "@releasepassport/adapters"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { rowCounts } from "../packages/adapters/test/support/rowCounts.ts"
-import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
-import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { passingGateRequest } from "./support/fixtures.ts"
-import { cli, startServer } from "./support/processes.ts"
-import type { RunningServer } from "./support/processes.ts"
-import { startTcpProxy } from "./support/tcpProxy.ts"
-import type { TcpProxy } from "./support/tcpProxy.ts"
+import { adapterChoices, cli, passingGateRequest, rowCounts, startServer, startTcpProxy } from "@releasepassport/testing"
+import type { RunningServer, TcpProxy, TestDatabase } from "@releasepassport/testing"
 
 /**
  * A real server process on a real PostgreSQL, with a TCP proxy between them that the test

@@ -3,11 +3,8 @@ import type { SqlDatabase, Tables } from "@releasepassport/adapters"
 import { sql } from "kysely"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
-import { adapterChoices, POSTGRES_URL } from "../packages/adapters/test/support/testDatabases.ts"
-import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { passingGateRequest } from "./support/fixtures.ts"
-import { cli, startServer } from "./support/processes.ts"
-import type { CliResult, RunningServer } from "./support/processes.ts"
+import { adapterChoices, cli, passingGateRequest, POSTGRES_URL, startServer } from "@releasepassport/testing"
+import type { CliResult, RunningServer, TestDatabase } from "@releasepassport/testing"
 
 /**
  * Several replicas starting at once on one fresh PostgreSQL schema: three `migrate` and three

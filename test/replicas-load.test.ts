@@ -3,15 +3,8 @@ import type { SqlDatabase, Tables } from "@releasepassport/adapters"
 import { createHash } from "node:crypto"
 import { isDeepStrictEqual } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adapterChoices } from "../packages/adapters/test/support/testDatabases.ts"
-import type { TestDatabase } from "../packages/adapters/test/support/testDatabases.ts"
-import { cliOk, startServer } from "./support/processes.ts"
-import type { RunningServer } from "./support/processes.ts"
-import { ReplicaBalancer } from "./support/replicaBalancer.ts"
-import type { BalancedAnswer, BalancedRequest } from "./support/replicaBalancer.ts"
-import { BASE, SESSION_COOKIE, signIn } from "./support/session.ts"
-import type { Session } from "./support/session.ts"
-import { createToken } from "./support/tokens.ts"
+import { adapterChoices, BASE, cliOk, createToken, ReplicaBalancer, SESSION_COOKIE, signIn, startServer } from "@releasepassport/testing"
+import type { BalancedAnswer, BalancedRequest, RunningServer, Session, TestDatabase } from "@releasepassport/testing"
 
 /**
  * Three `releasepassport serve` processes on one PostgreSQL schema under a bounded, concurrent,

@@ -2,7 +2,7 @@ import { defineConfig } from "tsup"
 
 export default defineConfig({
   // policy-worker runs on worker threads (see PolicyWorkerPool); it is loaded by path.
-  entry: { index: "src/index.ts", cli: "src/cli.ts", "policy-worker": "src/policy/policyWorker.ts" },
+  entry: { index: "src/index.ts", "policy-worker": "src/policy/policyWorker.ts" },
   format: ["esm"],
   target: "node22",
   platform: "node",

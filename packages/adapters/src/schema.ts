@@ -53,6 +53,8 @@ export interface GateEvaluationRow {
   token_id: string | null
   evaluated_at: string | Date
   duration_ms: number
+  /** Ids of the evidence versions the verdict was decided on (JSON array); null before 0008. */
+  evidence_ids: unknown
 }
 
 export interface PassportStampRow {

@@ -1,9 +1,8 @@
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { SqlDatabase, Stores, Tables } from "../src/index.ts"
-import { closeMigratedStores, openMigratedStores } from "./support/migratedStores.ts"
-import { adapterChoices } from "./support/testDatabases.ts"
-import type { TestDatabase } from "./support/testDatabases.ts"
+import { adapterChoices, closeMigratedStores, openMigratedStores } from "@releasepassport/testing"
+import type { TestDatabase } from "@releasepassport/testing"
 
 /**
  * Conformance of the account stores (users and memberships, sessions, login throttles),

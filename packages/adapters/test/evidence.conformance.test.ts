@@ -2,10 +2,8 @@ import type { IngestEvidence, SanitizedEvidenceItem } from "@releasepassport/cor
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { SqlDatabase, Stores, Tables } from "../src/index.ts"
-import { rowCounts } from "./support/rowCounts.ts"
-import { closeMigratedStores, openMigratedStores } from "./support/migratedStores.ts"
-import { adapterChoices } from "./support/testDatabases.ts"
-import type { TestDatabase } from "./support/testDatabases.ts"
+import { adapterChoices, closeMigratedStores, openMigratedStores, rowCounts } from "@releasepassport/testing"
+import type { TestDatabase } from "@releasepassport/testing"
 
 /**
  * Evidence, passport reads, comments and connectors: the same promises checked on every
@@ -140,13 +138,13 @@ for (const choice of await adapterChoices()) {
       })
 
       it("an idempotency key replays the first answer, refuses another body, and writes nothing on replay", async () => {
-        const sent = batch([item("smoke", "k1")], { idempotency: { key: "key-1", requestHash: "hash-a" } })
+        const sent = batch([item("smoke", "k1")], { idempotency: { key: "key-1", requestHash: "hash-a", route: "evidence/ingest", windowMs: 86_400_000 } })
         const first = await run(stores.evidence.ingest(sent))
         expect(first.replayed).toBe(false)
         const before = await rowCounts(database)
         const again = await run(stores.evidence.ingest({ ...sent, items: [item("smoke", "other")] }))
         expect(again).toEqual({ result: first.result, replayed: true })
-        const reused = await run(Effect.flip(stores.evidence.ingest({ ...sent, idempotency: { key: "key-1", requestHash: "hash-b" } })))
+        const reused = await run(Effect.flip(stores.evidence.ingest({ ...sent, idempotency: { key: "key-1", requestHash: "hash-b", route: "evidence/ingest", windowMs: 86_400_000 } })))
         expect(reused._tag).toBe("IdempotencyKeyReused")
         expect(await rowCounts(database)).toEqual(before)
       })
@@ -166,25 +164,15 @@ for (const choice of await adapterChoices()) {
         const sent = batch([item("smoke", "g1", { status: "failed" })])
         await run(stores.evidence.ingest(sent))
         await run(stores.evidence.ingest({ ...sent, items: [item("smoke", "g2", { status: "passed" })] }))
-        let seen: ReadonlyArray<{ status: string }> = []
-        await run(stores.passports.recordGateEvaluation({
+        const facts = await run(stores.passports.gateFacts({
           workspaceId,
           service: sent.service,
           releaseId: sent.releaseId,
           artifactDigest: sent.artifactDigest,
           sourceSha: sent.sourceSha,
-          environment: "staging",
-          request: {},
-          tokenId: null,
-          now: NOW,
-          decide: (facts) => {
-            seen = facts.evidence
-            return Effect.succeed({
-              mode: "enforce", verdict: "pass", allowed: true, wouldBlock: false, blockers: [], warnings: [],
-              policy: { revision: "r", bundleDigest: "d", entrypoint: "e" }, evaluatedAt: NOW.toISOString(), durationMs: 0
-            } as const)
-          }
+          now: NOW
         }))
+        const seen = facts.evidence
         expect(seen.map((e) => e.status)).toEqual(["passed"])
       })
     })

@@ -1,9 +1,8 @@
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { SqlDatabase, Stores, Tables } from "../src/index.ts"
-import { closeMigratedStores, openMigratedStores } from "./support/migratedStores.ts"
-import { adapterChoices } from "./support/testDatabases.ts"
-import type { TestDatabase } from "./support/testDatabases.ts"
+import { adapterChoices, closeMigratedStores, openMigratedStores } from "@releasepassport/testing"
+import type { TestDatabase } from "@releasepassport/testing"
 
 /**
  * Conformance of the license store (installations, the one in force, history, and the
@@ -72,18 +71,14 @@ for (const choice of await adapterChoices()) {
       const other = await run(stores.workspaces.create({ slug: "licensed-b", name: "B", now: NOW }))
       const before = await run(stores.licenses.countServices({}))
       const gate = (workspaceId: string, namespace: string, name: string, releaseId: string) =>
-        run(stores.passports.recordGateEvaluation({
-          workspaceId,
-          service: { namespace, name },
-          releaseId,
-          artifactDigest: "sha256:00",
-          sourceSha: "abc",
-          environment: "staging",
-          request: {},
-          tokenId: null,
-          now: NOW,
-          decide: () =>
-            Effect.succeed({
+        run(Effect.gen(function*() {
+          const identity = { workspaceId, service: { namespace, name }, releaseId, artifactDigest: "sha256:00", sourceSha: "abc", now: NOW }
+          const facts = yield* stores.passports.gateFacts(identity)
+          return yield* stores.passports.recordGateEvaluation({
+            identity,
+            decidedOn: facts,
+            environment: "staging",
+            verdict: {
               mode: "shadow" as const,
               verdict: "pass" as const,
               allowed: true,
@@ -93,7 +88,12 @@ for (const choice of await adapterChoices()) {
               policy: { revision: "r", bundleDigest: "sha256:00", entrypoint: "releasepassport/gate/decision" },
               evaluatedAt: NOW.toISOString(),
               durationMs: 1
-            })
+            },
+            request: {},
+            tokenId: null,
+            evidenceIds: [],
+            now: NOW
+          })
         }))
       // Two releases of one service are one service; the same name in another namespace is another.
       await gate(ws.id, "apps", "checkout", "r1")

@@ -1,14 +1,12 @@
 import { StoreUnavailable } from "@releasepassport/core"
 import type { Stores } from "../src/index.ts"
-import type { Verdict } from "@releasepassport/core"
-import { Effect, Schema } from "effect"
+import type { GateFacts, Verdict } from "@releasepassport/core"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeStores, migrateToLatest, openDatabase } from "../src/index.ts"
 import type { SqlDatabase, Tables } from "../src/index.ts"
-import { rowCounts } from "./support/rowCounts.ts"
-import { closeMigratedStores, openMigratedStores } from "./support/migratedStores.ts"
-import { adapterChoices } from "./support/testDatabases.ts"
-import type { TestDatabase } from "./support/testDatabases.ts"
+import { adapterChoices, closeMigratedStores, openMigratedStores, rowCounts } from "@releasepassport/testing"
+import type { TestDatabase } from "@releasepassport/testing"
 
 /**
  * One conformance suite for the stores, run against every adapter. Anything a store
@@ -31,8 +29,6 @@ const verdict = (overrides: Partial<Verdict> = {}): Verdict => ({
   ...overrides
 })
 
-class DecideFailed extends Schema.TaggedError<DecideFailed>()("DecideFailed", {}) {}
-
 for (const choice of await adapterChoices()) {
   describe.skipIf(choice.skip !== undefined)(`stores on ${choice.adapter}`, () => {
     let testDb: TestDatabase
@@ -46,19 +42,39 @@ for (const choice of await adapterChoices()) {
     })
     afterAll(() => closeMigratedStores({ testDb, database }))
 
-    const record = (releaseId: string, overrides: Record<string, unknown> = {}) =>
-      stores.passports.recordGateEvaluation({
-        workspaceId,
-        service: { namespace: "apps", name: "checkout" },
-        releaseId,
-        artifactDigest: "sha256:first",
-        sourceSha: "abc",
-        environment: "production",
-        request: { any: "thing" },
-        tokenId: null,
-        now: NOW,
-        decide: () => Effect.succeed(verdict()),
-        ...overrides
+    /** What the gate use case does, step by step: read the facts, decide (here: the test), record. */
+    const record = (releaseId: string, overrides: {
+      readonly workspaceId?: string
+      readonly artifactDigest?: string
+      readonly sourceSha?: string
+      readonly environment?: string
+      readonly now?: Date
+      readonly decide?: (facts: GateFacts) => Verdict
+    } = {}) =>
+      Effect.gen(function*() {
+        const now = overrides.now ?? NOW
+        const identity = {
+          workspaceId: overrides.workspaceId ?? workspaceId,
+          service: { namespace: "apps", name: "checkout" },
+          releaseId,
+          artifactDigest: overrides.artifactDigest ?? "sha256:first",
+          sourceSha: overrides.sourceSha ?? "abc",
+          now
+        }
+        for (;;) {
+          const facts = yield* stores.passports.gateFacts(identity)
+          const recorded = yield* stores.passports.recordGateEvaluation({
+            identity,
+            decidedOn: facts,
+            environment: overrides.environment ?? "production",
+            verdict: overrides.decide?.(facts) ?? verdict(),
+            request: { any: "thing" },
+            tokenId: null,
+            evidenceIds: facts.evidence.map((item) => item.id),
+            now
+          })
+          if (recorded._tag === "Recorded") return recorded
+        }
       })
 
     describe("migrations", () => {
@@ -154,11 +170,14 @@ for (const choice of await adapterChoices()) {
           artifactDigest: "sha256:other",
           sourceSha: "def",
           now: later(1000),
-          decide: (facts: unknown) => Effect.sync(() => seen.push(facts)).pipe(Effect.as(verdict({ evaluatedAt: later(1000).toISOString() })))
+          decide: (facts) => {
+            seen.push(facts)
+            return verdict({ evaluatedAt: later(1000).toISOString() })
+          }
         }))
         expect(second.passport.id).toBe(first.passport.id)
         expect(second.passport.artifactDigest).toBe("sha256:first")
-        expect(seen).toEqual([{
+        expect(seen).toMatchObject([{
           passport: {
             id: first.passport.id,
             releaseId: "rel-1",
@@ -172,10 +191,10 @@ for (const choice of await adapterChoices()) {
       })
 
       it("keeps every evaluation and one stamp per environment, the latest", async () => {
-        await run(record("rel-2", { decide: () => Effect.succeed(verdict({ verdict: "fail", blockers: [{ code: "x.y", policy: "gate", message: "m" }] })) }))
+        await run(record("rel-2", { decide: () => (verdict({ verdict: "fail", blockers: [{ code: "x.y", policy: "gate", message: "m" }] })) }))
         await run(record("rel-2", {
           now: later(2000),
-          decide: () => Effect.succeed(verdict({ evaluatedAt: later(2000).toISOString() }))
+          decide: () => (verdict({ evaluatedAt: later(2000).toISOString() }))
         }))
         await run(record("rel-2", { environment: "staging" }))
         const rows = await database.db.selectFrom("gate_evaluations").innerJoin("passports", "passports.id", "gate_evaluations.passport_id")
@@ -191,25 +210,148 @@ for (const choice of await adapterChoices()) {
       })
 
       it("an older evaluation arriving late does not move the stamp back", async () => {
-        await run(record("rel-3", { now: later(5000), decide: () => Effect.succeed(verdict({ evaluatedAt: later(5000).toISOString() })) }))
-        await run(record("rel-3", { decide: () => Effect.succeed(verdict({ verdict: "fail", evaluatedAt: NOW.toISOString() })) }))
+        await run(record("rel-3", { now: later(5000), decide: () => (verdict({ evaluatedAt: later(5000).toISOString() })) }))
+        await run(record("rel-3", { decide: () => (verdict({ verdict: "fail", evaluatedAt: NOW.toISOString() })) }))
         const stamp = await database.db.selectFrom("passport_stamps").innerJoin("passports", "passports.id", "passport_stamps.passport_id")
           .where("passports.release_id", "=", "rel-3").select(["passport_stamps.verdict"]).executeTakeFirstOrThrow()
         expect(stamp.verdict).toBe("pass")
       })
 
-      it("writes nothing when the decision fails: the transaction rolls back", async () => {
+      it("reading the facts of a known release writes nothing; a record that fails writes nothing either", async () => {
+        await run(record("rel-rollback"))
         const before = await rowCounts(database)
-        const failure = await run(Effect.flip(record("rel-rollback", { decide: () => Effect.fail(new DecideFailed()) })))
-        expect(failure._tag).toBe("DecideFailed")
-        const defect = await run(Effect.exit(record("rel-rollback", { decide: () => Effect.die(new Error("boom")) })))
+        await run(stores.passports.gateFacts({
+          workspaceId,
+          service: { namespace: "apps", name: "checkout" },
+          releaseId: "rel-rollback",
+          artifactDigest: "sha256:first",
+          sourceSha: "abc",
+          now: later(10)
+        }))
+        expect(await rowCounts(database)).toEqual(before)
+        const defect = await run(Effect.exit(stores.passports.recordGateEvaluation({
+          identity: {
+            workspaceId,
+            service: { namespace: "apps", name: "checkout" },
+            releaseId: "rel-rollback",
+            artifactDigest: "sha256:first",
+            sourceSha: "abc",
+            now: later(20)
+          },
+          decidedOn: {
+            exists: true,
+            passport: { id: "pp_nobody", releaseId: "rel-rollback", artifactDigest: "sha256:first", sourceSha: "abc", service: { namespace: "apps", name: "checkout" } }
+          },
+          environment: "production",
+          verdict: verdict(),
+          request: {},
+          tokenId: null,
+          evidenceIds: [],
+          now: later(20)
+        })))
         expect(defect._tag).toBe("Failure")
         expect(await rowCounts(database)).toEqual(before)
       })
 
+      it("a new release's facts write nothing; of two decided on them, the second record is Stale and writes nothing", async () => {
+        const identity = {
+          workspaceId,
+          service: { namespace: "apps", name: "checkout" },
+          releaseId: "rel-stale",
+          artifactDigest: "sha256:first",
+          sourceSha: "abc",
+          now: later(30)
+        }
+        const before = await rowCounts(database)
+        const [a, b] = await Promise.all([run(stores.passports.gateFacts(identity)), run(stores.passports.gateFacts(identity))])
+        expect(a.exists).toBe(false)
+        expect(await rowCounts(database)).toEqual(before)
+        const write = (facts: GateFacts) =>
+          run(stores.passports.recordGateEvaluation({
+            identity,
+            decidedOn: facts,
+            environment: "production",
+            verdict: verdict(),
+            request: {},
+            tokenId: null,
+            evidenceIds: [],
+            now: later(31)
+          }))
+        const first = await write(a)
+        expect(first._tag).toBe("Recorded")
+        const afterFirst = await rowCounts(database)
+        expect(await write(b)).toEqual({ _tag: "Stale" })
+        expect(await rowCounts(database)).toEqual(afterFirst)
+        const again = await run(stores.passports.gateFacts(identity))
+        expect(again.exists).toBe(true)
+        expect(first._tag === "Recorded" && again.passport.id).toBe(first._tag === "Recorded" ? first.passport.id : "")
+      })
+
+      it("records which evidence versions the verdict saw; evidence written between reading and recording stays visible", async () => {
+        const identity = {
+          workspaceId,
+          service: { namespace: "apps", name: "checkout" },
+          releaseId: "rel-interleaved",
+          artifactDigest: "sha256:first",
+          sourceSha: "abc"
+        }
+        const ingest = (type: string, now: Date) =>
+          stores.evidence.ingest({
+            workspaceId,
+            tokenId: null,
+            source: "ci",
+            externalId: "run-interleaved",
+            service: identity.service,
+            releaseId: identity.releaseId,
+            sourceSha: identity.sourceSha,
+            artifactDigest: identity.artifactDigest,
+            items: [{
+              type,
+              status: "passed",
+              summary: type,
+              url: null,
+              details: undefined,
+              private: false,
+              observedAt: undefined,
+              contentHash: `hash-${type}`,
+              redactions: 0
+            }],
+            redactions: 0,
+            now
+          })
+        const seenBefore = await run(ingest("smoke", later(1)))
+        const facts = await run(stores.passports.gateFacts({ ...identity, now: later(2) }))
+        expect(facts.evidence.map((e) => e.id)).toEqual([seenBefore.result.items[0]!.id])
+        // Lands while the policy would be running.
+        const landedBetween = await run(ingest("tests", later(3)))
+        const recorded = await run(stores.passports.recordGateEvaluation({
+          identity: { ...identity, now: later(4) },
+          decidedOn: facts,
+          environment: "production",
+          verdict: verdict({ evaluatedAt: later(4).toISOString() }),
+          request: {},
+          tokenId: null,
+          evidenceIds: facts.evidence.map((e) => e.id),
+          now: later(4)
+        }))
+        expect(recorded._tag === "Recorded" && recorded.evaluation.evidenceIds).toEqual([seenBefore.result.items[0]!.id])
+        const detail = await run(stores.passports.findDetail({
+          workspaceId,
+          id: facts.passport.id,
+          limits: { evaluations: 10, evidence: 10 }
+        }))
+        expect(detail?.evaluations[0]?.evidenceIds).toEqual([seenBefore.result.items[0]!.id])
+        expect(detail?.evidence.map((e) => e.id)).toContain(landedBetween.result.items[0]!.id)
+        // The next evaluation sees it.
+        const next = await run(stores.passports.gateFacts({ ...identity, now: later(5) }))
+        expect(next.evidence.map((e) => e.id).sort()).toEqual(
+          [seenBefore.result.items[0]!.id, landedBetween.result.items[0]!.id].sort()
+        )
+      })
+
       it("concurrent evaluations of one new release make exactly one passport", async () => {
         const results = await Promise.all(Array.from({ length: 25 }, (_, i) =>
-          run(record("rel-race", { now: later(i), decide: () => Effect.succeed(verdict({ evaluatedAt: later(i).toISOString() })) }))
+          run(record("rel-race", { now: later(i), decide: () => (verdict({ evaluatedAt: later(i).toISOString() })) }))
         ))
         expect(new Set(results.map((r) => r.passport.id)).size).toBe(1)
         const passports = await database.db.selectFrom("passports").where("release_id", "=", "rel-race").selectAll().execute()

@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { ArtifactRef, ReleaseRef, ServiceRef } from "./GateRequest.ts"
-import { EvidenceStatuses } from "./PolicyInput.ts"
+import { EvidenceStatus } from "./EvidenceStatus.ts"
 
 /** Limits of one ingest request; the body as a whole is limited by the server (1 MiB). */
 export const EvidenceLimits = {
@@ -40,8 +40,6 @@ const HttpUrl = Schema.String.check(
   })
 )
 
-export const EvidenceStatus = Schema.Literals(EvidenceStatuses)
-export type EvidenceStatus = typeof EvidenceStatus.Type
 
 export const EvidenceItem = Schema.Struct({
   type: EvidenceName,

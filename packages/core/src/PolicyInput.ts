@@ -1,4 +1,4 @@
-import type { EvidenceStatus } from "./EvidenceBatch.ts"
+import type { EvidenceStatus } from "./EvidenceStatus.ts"
 import type { GateRequest } from "./GateRequest.ts"
 
 /** What the release was first seen with: the identity later requests are checked against. */
@@ -10,7 +10,6 @@ export interface PassportFacts {
   readonly service: { readonly name: string; readonly namespace: string }
 }
 
-export const EvidenceStatuses = ["passed", "failed", "warning", "error", "skipped"] as const
 
 /** The newest version of one evidence item, as the policies see it. */
 export interface EvidenceFacts {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url"
 import pg from "pg"
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url))
-export const BIN = path.join(REPO, "packages/server/bin/releasepassport.js")
+export const BIN = path.join(REPO, "packages/cli/bin/releasepassport.js")
 export const POSTGRES_URL = process.env.RELEASEPASSPORT_BENCH_POSTGRES_URL ?? process.env.RELEASEPASSPORT_TEST_POSTGRES_URL ??
   "postgres://postgres@127.0.0.1:5432/test"
 

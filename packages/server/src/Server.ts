@@ -1,4 +1,16 @@
 import { NodeHttpServer } from "@effect/platform-node"
+import {
+  Comments,
+  Evidence,
+  Gate,
+  GatePolicy,
+  Integrations,
+  LicenseConfig,
+  LicenseService,
+  Passports,
+  SessionPolicy,
+  Tokens
+} from "@releasepassport/app"
 import { Effect, Layer, Result } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
@@ -8,9 +20,6 @@ import { BearerTokenLive } from "./auth/BearerTokenLive.ts"
 import { ConsoleAuthLive } from "./auth/SessionAuthLive.ts"
 import { SessionOrTokenLive } from "./auth/SessionOrTokenLive.ts"
 import { Database, StoresLive } from "./Database.ts"
-import { EvidenceService } from "./evidence/EvidenceService.ts"
-import { GateService } from "./gate/GateService.ts"
-import { LicenseService } from "./license/LicenseService.ts"
 import { AuthHandlers } from "./http/AuthHandlers.ts"
 import { DatabaseHealth } from "./http/DatabaseHealth.ts"
 import { EvidenceHandlers } from "./http/EvidenceHandlers.ts"
@@ -31,10 +40,45 @@ import type { ServerConfigShape } from "./ServerConfig.ts"
 
 const DatabaseHealthLive = Layer.unwrap(Effect.map(Database, DatabaseHealth.layer))
 
+/** The server's one bundle decides for every workspace (per-workspace bundles come with the policy lifecycle). */
+const GatePolicyLive = Layer.effect(
+  GatePolicy,
+  Effect.map(PolicyEngine, (engine) => {
+    const decider = Effect.succeed({ bundle: engine.bundle, budgetMs: engine.budgetMs })
+    return GatePolicy.of({ forWorkspace: () => decider })
+  })
+)
+
+/** What the use cases are configured with, from the server's configuration. */
+const appConfig = (config: ServerConfigShape) =>
+  Layer.mergeAll(
+    Layer.succeed(SessionPolicy, {
+      sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
+      sessionAbsoluteTimeoutMs: config.sessionAbsoluteTimeoutMs,
+      loginMaxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+      loginMaxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+      loginThrottleWindowMs: config.loginThrottleWindowMs
+    }),
+    Layer.succeed(LicenseConfig, { publicKey: config.licensePublicKey })
+  )
+
+/** The use cases, as the transports (API handlers, console pages) call them. */
+export const UseCasesLive = Layer.mergeAll(
+  Gate.layer,
+  Evidence.layer,
+  Passports.layer,
+  Comments.layer,
+  Tokens.layer,
+  Integrations.layer,
+  LicenseService.layer
+)
+
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
-  const services = Layer.mergeAll(GateService.layer, EvidenceService.layer, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, LicenseService.layer, RequestValidationLive, DatabaseHealthLive).pipe(
+  const services = Layer.mergeAll(UseCasesLive, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
+    Layer.provideMerge(GatePolicyLive),
     Layer.provideMerge(PolicyEngine.layer),
+    Layer.provideMerge(appConfig(config)),
     Layer.provideMerge(StoresLive),
     Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true, timeoutMs: config.databaseTimeoutMs })),
     Layer.provideMerge(Layer.succeed(ServerConfig, config))

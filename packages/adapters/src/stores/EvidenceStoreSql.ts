@@ -1,4 +1,10 @@
-import { EvidenceIdentityConflict, EvidenceStore, IdempotencyKeyReused } from "@releasepassport/core"
+import {
+  describeEvidenceBatch,
+  EvidenceIdentityConflict,
+  EvidenceStore,
+  IdempotencyKeyReused,
+  planEvidenceVersion
+} from "@releasepassport/core"
 import type { EvidenceIngestResult, IngestedItem, IngestEvidence, SanitizedEvidenceItem } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { Transaction } from "kysely"
@@ -8,35 +14,25 @@ import { newId } from "./ids.ts"
 import { findOrCreatePassport, touchPassport } from "./passportRows.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
-const ROUTE = "evidence/ingest"
-/** How long an idempotency key is remembered. */
-const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
 /** Concurrent writers of one item each get a turn; past this something is badly wrong. */
 const MAX_VERSION_ATTEMPTS = 25
-
-/** "2 created, 1 unchanged": what the connector's last batch did. */
-const describeBatch = (items: ReadonlyArray<IngestedItem>) => {
-  const counts = new Map<string, number>()
-  for (const item of items) counts.set(item.outcome, (counts.get(item.outcome) ?? 0) + 1)
-  return ["created", "updated", "unchanged"].filter((o) => counts.has(o)).map((o) => `${counts.get(o)} ${o}`).join(", ")
-}
 
 export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
   const { traits } = sql
 
   /** Claims the key, or returns the first answer / a reuse error when it is taken. */
-  const claimIdempotencyKey = (trx: Transaction<Tables>, input: IngestEvidence, key: { key: string; requestHash: string }) =>
+  const claimIdempotencyKey = (trx: Transaction<Tables>, input: IngestEvidence, key: NonNullable<IngestEvidence["idempotency"]>) =>
     Effect.gen(function*() {
       const nowIso = input.now.toISOString()
       yield* sql.attempt(() =>
         trx.deleteFrom("idempotency_keys").where("workspace_id", "=", input.workspaceId)
-          .where("created_at", "<", new Date(input.now.getTime() - IDEMPOTENCY_WINDOW_MS).toISOString()).execute()
+          .where("created_at", "<", new Date(input.now.getTime() - key.windowMs).toISOString()).execute()
       )
       // A concurrent request with the same key waits here for the first one to commit.
       const claimed = yield* sql.attempt(() =>
         trx.insertInto("idempotency_keys").values({
           workspace_id: input.workspaceId,
-          route: ROUTE,
+          route: key.route,
           idempotency_key: key.key,
           request_hash: key.requestHash,
           response: null,
@@ -46,7 +42,7 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
       if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 1) return undefined
       const existing = yield* sql.attempt(() =>
         trx.selectFrom("idempotency_keys").selectAll().where("workspace_id", "=", input.workspaceId)
-          .where("route", "=", ROUTE).where("idempotency_key", "=", key.key).executeTakeFirstOrThrow()
+          .where("route", "=", key.route).where("idempotency_key", "=", key.key).executeTakeFirstOrThrow()
       )
       if (existing.request_hash !== key.requestHash) return yield* new IdempotencyKeyReused({ key: key.key })
       return traits.readJson(existing.response) as EvidenceIngestResult
@@ -56,27 +52,37 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
   type Passport = { readonly id: string; readonly artifactDigest: string; readonly sourceSha: string }
   const LATEST_COLUMNS = ["id", "passport_id", "version", "content_hash", "digest_mismatch", "sha_mismatch", "type"] as const
 
-  /** What to do with one item given its current latest version: refuse, nothing, or write a version. */
+  /** The domain's plan for one item, as the rows it needs written (or the refusal). */
   const plan = (input: IngestEvidence, passport: Passport, item: SanitizedEvidenceItem, latest: Latest | undefined) => {
-    if (latest !== undefined && latest.passport_id !== passport.id) {
-      return { _tag: "Conflict" as const, error: new EvidenceIdentityConflict({ type: item.type, passportId: latest.passport_id }) }
+    const decided = planEvidenceVersion({
+      passport,
+      artifactDigest: input.artifactDigest,
+      sourceSha: input.sourceSha,
+      contentHash: item.contentHash,
+      latest: latest === undefined
+        ? undefined
+        : { passportId: latest.passport_id, version: latest.version, contentHash: latest.content_hash }
+    })
+    if (decided._tag === "Conflict") {
+      return { _tag: "Conflict" as const, error: new EvidenceIdentityConflict({ type: item.type, passportId: decided.passportId }) }
     }
-    if (latest !== undefined && latest.content_hash === item.contentHash) {
+    if (decided._tag === "Unchanged") {
+      // (Only ever planned against an existing version.)
+      const current = latest!
       return {
         _tag: "Unchanged" as const,
         result: {
-          id: latest.id,
+          id: current.id,
           type: item.type,
-          version: latest.version,
+          version: current.version,
           outcome: "unchanged",
-          digestMismatch: latest.digest_mismatch === 1,
-          sourceShaMismatch: latest.sha_mismatch === 1
+          digestMismatch: current.digest_mismatch === 1,
+          sourceShaMismatch: current.sha_mismatch === 1
         } satisfies IngestedItem
       }
     }
+    const write = decided
     const nowIso = input.now.toISOString()
-    const digestMismatch = input.artifactDigest !== passport.artifactDigest
-    const sourceShaMismatch = input.sourceSha !== passport.sourceSha
     const row: EvidenceRow = {
       id: newId("evd"),
       workspace_id: input.workspaceId,
@@ -84,7 +90,7 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
       source: input.source,
       external_id: input.externalId,
       type: item.type,
-      version: (latest?.version ?? 0) + 1,
+      version: write.version,
       is_latest: 1,
       status: item.status,
       summary: item.summary,
@@ -93,8 +99,8 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
       private: item.private ? 1 : 0,
       artifact_digest: input.artifactDigest,
       source_sha: input.sourceSha,
-      digest_mismatch: digestMismatch ? 1 : 0,
-      sha_mismatch: sourceShaMismatch ? 1 : 0,
+      digest_mismatch: write.digestMismatch ? 1 : 0,
+      sha_mismatch: write.sourceShaMismatch ? 1 : 0,
       content_hash: item.contentHash,
       redactions: item.redactions,
       observed_at: item.observedAt === undefined ? nowIso : new Date(item.observedAt).toISOString(),
@@ -109,9 +115,9 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
         id: row.id,
         type: item.type,
         version: row.version,
-        outcome: latest === undefined ? "created" : "updated",
-        digestMismatch,
-        sourceShaMismatch
+        outcome: write.outcome,
+        digestMismatch: write.digestMismatch,
+        sourceShaMismatch: write.sourceShaMismatch
       } satisfies IngestedItem
     }
   }
@@ -202,7 +208,7 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
             workspaceId: input.workspaceId,
             source: input.source,
             outcome: "accepted",
-            detail: describeBatch(items),
+            detail: describeEvidenceBatch(items.map((item) => item.outcome)),
             now: input.now
           })
         )
@@ -213,11 +219,12 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
           items,
           redactions: input.redactions
         }
-        if (input.idempotency !== undefined) {
-          const key = input.idempotency.key
+        const idempotency = input.idempotency
+        if (idempotency !== undefined) {
+          const key = idempotency.key
           yield* sql.attempt(() =>
             trx.updateTable("idempotency_keys").set({ response: JSON.stringify(result) })
-              .where("workspace_id", "=", input.workspaceId).where("route", "=", ROUTE)
+              .where("workspace_id", "=", input.workspaceId).where("route", "=", idempotency.route)
               .where("idempotency_key", "=", key).execute()
           )
         }

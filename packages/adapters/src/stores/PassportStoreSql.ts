@@ -2,13 +2,16 @@ import { PassportStore } from "@releasepassport/core"
 import type {
   EvidenceVersion,
   GateEvaluation,
+  GateFacts,
+  PassportIdentity,
   PassportDetail,
   PassportListQuery,
   RecordGateEvaluation,
   Stamp
 } from "@releasepassport/core"
 import { Effect } from "effect"
-import type { EvidenceRow, GateEvaluationRow, PassportStampRow } from "../schema.ts"
+import type { Transaction } from "kysely"
+import type { EvidenceRow, GateEvaluationRow, PassportStampRow, Tables } from "../schema.ts"
 import { newId } from "./ids.ts"
 import { findOrCreatePassport, toEvidenceFacts, toPassport, touchPassport } from "./passportRows.ts"
 import { toCount } from "./SqlRunner.ts"
@@ -17,31 +20,68 @@ import type { SqlRunner } from "./SqlRunner.ts"
 export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
   const { readTimestamp, readJson } = sql.traits
 
-  const recordGateEvaluation = <E>(input: RecordGateEvaluation<E>) =>
+  const readPassport = (identity: PassportIdentity) =>
+    sql.query((db) =>
+      db.selectFrom("passports").selectAll()
+        .where("workspace_id", "=", identity.workspaceId)
+        .where("service_namespace", "=", identity.service.namespace)
+        .where("service_name", "=", identity.service.name)
+        .where("release_id", "=", identity.releaseId)
+        .executeTakeFirst()
+    ).pipe(Effect.map((row) => (row === undefined ? undefined : toPassport(sql.traits, row))))
+
+  const findPassport = (trx: Transaction<Tables>, id: string) =>
+    sql.attempt(() => trx.selectFrom("passports").selectAll().where("id", "=", id).executeTakeFirstOrThrow()).pipe(
+      Effect.map((row) => toPassport(sql.traits, row))
+    )
+
+  const gateFacts = (identity: PassportIdentity) =>
+    Effect.gen(function*() {
+      const passport = yield* readPassport(identity)
+      if (passport === undefined) {
+        // Nothing is written for a release never seen: its passport is created with the
+        // evaluation, so a request that fails midway leaves no passport without a verdict.
+        return {
+          passport: {
+            id: newId("pp"),
+            releaseId: identity.releaseId,
+            artifactDigest: identity.artifactDigest,
+            sourceSha: identity.sourceSha,
+            service: identity.service
+          },
+          exists: false,
+          evidence: []
+        } satisfies GateFacts
+      }
+      const evidenceRows = yield* sql.query((db) =>
+        db.selectFrom("evidence").selectAll().where("passport_id", "=", passport.id).where("is_latest", "=", 1)
+          .orderBy("type").orderBy("source").orderBy("external_id").execute()
+      )
+      return {
+        passport: {
+          id: passport.id,
+          releaseId: passport.releaseId,
+          artifactDigest: passport.artifactDigest,
+          sourceSha: passport.sourceSha,
+          service: passport.service
+        },
+        exists: true,
+        evidence: evidenceRows.map((row) => toEvidenceFacts(sql.traits, row))
+      } satisfies GateFacts
+    })
+
+  const recordGateEvaluation = (input: RecordGateEvaluation) =>
     sql.transaction((trx) =>
       Effect.gen(function*() {
-        const nowIso = input.now.toISOString()
-
-        const passport = yield* findOrCreatePassport(sql, trx, input)
-        const evidenceRows = yield* sql.attempt(() =>
-          trx.selectFrom("evidence").selectAll().where("passport_id", "=", passport.id).where("is_latest", "=", 1)
-            .orderBy("type").orderBy("source").orderBy("external_id").execute()
-        )
-
-        const verdict = yield* input.decide({
-          passport: {
-            id: passport.id,
-            releaseId: passport.releaseId,
-            artifactDigest: passport.artifactDigest,
-            sourceSha: passport.sourceSha,
-            service: passport.service
-          },
-          evidence: evidenceRows.map((row) => toEvidenceFacts(sql.traits, row))
-        })
-
+        const { verdict } = input
+        const passport = input.decidedOn.exists
+          ? yield* findPassport(trx, input.decidedOn.passport.id)
+          : yield* findOrCreatePassport(sql, trx, input.identity, input.decidedOn.passport.id)
+        // Created by someone else since the facts were read: they described a passport that never was.
+        if (passport.id !== input.decidedOn.passport.id) return { _tag: "Stale" as const }
         const row: GateEvaluationRow = {
           id: newId("ge"),
-          workspace_id: input.workspaceId,
+          workspace_id: passport.workspaceId,
           passport_id: passport.id,
           environment: input.environment,
           mode: verdict.mode,
@@ -55,7 +95,8 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           request: JSON.stringify(input.request),
           token_id: input.tokenId,
           evaluated_at: verdict.evaluatedAt,
-          duration_ms: verdict.durationMs
+          duration_ms: verdict.durationMs,
+          evidence_ids: JSON.stringify(input.evidenceIds)
         }
         yield* sql.attempt(() => trx.insertInto("gate_evaluations").values(row).execute())
         const stamp = {
@@ -79,23 +120,12 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           ).execute()
         )
         yield* touchPassport(sql, trx, passport.id, input.now)
-
-        const evaluation: GateEvaluation = {
-          id: row.id,
-          passportId: passport.id,
-          environment: input.environment,
-          mode: verdict.mode,
-          verdict: verdict.verdict,
-          allowed: verdict.allowed,
-          wouldBlock: verdict.wouldBlock,
-          blockers: verdict.blockers,
-          warnings: verdict.warnings,
-          policyRevision: verdict.policy.revision,
-          bundleDigest: verdict.policy.bundleDigest,
-          evaluatedAt: verdict.evaluatedAt,
-          durationMs: verdict.durationMs
+        const nowIso = input.now.toISOString()
+        return {
+          _tag: "Recorded" as const,
+          passport: { ...passport, updatedAt: nowIso > passport.updatedAt ? nowIso : passport.updatedAt },
+          evaluation: toEvaluation(row)
         }
-        return { passport: { ...passport, updatedAt: nowIso > passport.updatedAt ? nowIso : passport.updatedAt }, evaluation }
       })
     )
 
@@ -121,7 +151,8 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
     policyRevision: row.policy_revision,
     bundleDigest: row.bundle_digest,
     evaluatedAt: readTimestamp(row.evaluated_at),
-    durationMs: Number(row.duration_ms)
+    durationMs: Number(row.duration_ms),
+    evidenceIds: row.evidence_ids === null ? null : readJson(row.evidence_ids) as ReadonlyArray<string>
   })
 
   const toEvidenceVersion = (row: EvidenceRow): EvidenceVersion => ({
@@ -236,5 +267,5 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
       } satisfies PassportDetail
     })
 
-  return PassportStore.of({ recordGateEvaluation, list, find, findDetail })
+  return PassportStore.of({ gateFacts, recordGateEvaluation, list, find, findDetail })
 }

@@ -1,4 +1,4 @@
-import type { EvidenceFacts, Passport } from "@releasepassport/core"
+import type { EvidenceFacts, Passport, PassportIdentity } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, PassportRow, Tables } from "../schema.ts"
@@ -17,26 +17,16 @@ export const toPassport = (traits: SqlTraits, row: PassportRow): Passport => ({
   updatedAt: traits.readTimestamp(row.updated_at)
 })
 
-export interface PassportIdentity {
-  readonly workspaceId: string
-  readonly service: { readonly namespace: string; readonly name: string }
-  readonly releaseId: string
-  /** What the release is first seen with, if this creates its passport. */
-  readonly artifactDigest: string
-  readonly sourceSha: string
-  readonly now: Date
-}
-
 /**
  * Finds or creates the release's passport inside a transaction, without a read-then-write
  * race: the unique identity constraint decides who creates it, and everyone reads it back.
  */
-export const findOrCreatePassport = (sql: SqlRunner, trx: Transaction<Tables>, identity: PassportIdentity) =>
+export const findOrCreatePassport = (sql: SqlRunner, trx: Transaction<Tables>, identity: PassportIdentity, id = newId("pp")) =>
   Effect.gen(function*() {
     const nowIso = identity.now.toISOString()
     yield* sql.attempt(() =>
       trx.insertInto("passports").values({
-        id: newId("pp"),
+        id,
         workspace_id: identity.workspaceId,
         service_namespace: identity.service.namespace,
         service_name: identity.service.name,

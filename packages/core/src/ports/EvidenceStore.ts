@@ -2,7 +2,7 @@ import { Context, Schema } from "effect"
 import type { Effect } from "effect"
 import type { EvidenceIngestResult } from "../EvidenceBatch.ts"
 import type { StoreUnavailable } from "../errors.ts"
-import type { EvidenceStatus } from "../EvidenceBatch.ts"
+import type { EvidenceStatus } from "../EvidenceStatus.ts"
 
 /** An evidence item after sanitization: what may be stored. */
 export interface SanitizedEvidenceItem {
@@ -31,8 +31,16 @@ export interface IngestEvidence {
   readonly items: ReadonlyArray<SanitizedEvidenceItem>
   readonly redactions: number
   readonly now: Date
-  /** With an `Idempotency-Key`: a replay of the same request gets the first answer. */
-  readonly idempotency?: { readonly key: string; readonly requestHash: string }
+  /**
+   * With an `Idempotency-Key`: a replay of the same request within `windowMs` gets the first
+   * answer; the same key with another `requestHash` is refused. Keys are scoped to `route`.
+   */
+  readonly idempotency?: {
+    readonly key: string
+    readonly requestHash: string
+    readonly route: string
+    readonly windowMs: number
+  }
 }
 
 /** The same idempotency key was used with another request body. */

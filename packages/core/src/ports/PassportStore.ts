@@ -22,6 +22,7 @@ export interface Stamp {
   readonly evaluatedAt: string
 }
 
+/** One recorded gate evaluation: core's `Verdict` (less its policy entrypoint) plus where it is kept. */
 export interface GateEvaluation {
   readonly id: string
   readonly passportId: string
@@ -36,28 +37,46 @@ export interface GateEvaluation {
   readonly bundleDigest: string
   readonly evaluatedAt: string
   readonly durationMs: number
+  /** Ids of the evidence versions the verdict was decided on; null for evaluations older than that record. */
+  readonly evidenceIds: ReadonlyArray<string> | null
 }
 
-/** What a gate evaluation decides on, read inside the same transaction that records it. */
+/** Names a release's passport; what it is first seen with, if reading its facts creates it. */
+export interface PassportIdentity {
+  readonly workspaceId: string
+  readonly service: { readonly namespace: string; readonly name: string }
+  readonly releaseId: string
+  readonly artifactDigest: string
+  readonly sourceSha: string
+  readonly now: Date
+}
+
+/** What a gate evaluation decides on. */
 export interface GateFacts {
+  /**
+   * The release's passport; for a release never seen, the passport it would get (an id the
+   * store chose, and what the request names), which only recording the evaluation creates.
+   */
   readonly passport: PassportFacts
+  /** False for a release never seen: its passport does not exist until the evaluation is recorded. */
+  readonly exists: boolean
   /** Newest version of each evidence item for the release. */
   readonly evidence: ReadonlyArray<EvidenceFacts>
 }
 
-export interface RecordGateEvaluation<E> {
-  readonly workspaceId: string
-  readonly service: { readonly namespace: string; readonly name: string }
-  readonly releaseId: string
-  /** What the release is first seen with, if this request creates its passport. */
-  readonly artifactDigest: string
-  readonly sourceSha: string
+export interface RecordGateEvaluation {
+  /** The identity the facts were read for. */
+  readonly identity: PassportIdentity
+  /** The facts the verdict was decided on (`gateFacts`). */
+  readonly decidedOn: Pick<GateFacts, "passport" | "exists">
   readonly environment: string
+  readonly verdict: Verdict
   /** The request as received, kept with the evaluation for audit. */
   readonly request: unknown
   readonly tokenId: string | null
+  /** The evidence versions the verdict was decided on (`GateFacts.evidence`). */
+  readonly evidenceIds: ReadonlyArray<string>
   readonly now: Date
-  readonly decide: (facts: GateFacts) => Effect.Effect<Verdict, E>
 }
 
 /** Filters of the passport list; every one narrows (AND). */
@@ -124,13 +143,22 @@ export interface PassportDetail {
 
 export class PassportStore extends Context.Service<PassportStore, {
   /**
-   * In one transaction: finds or creates the release's passport, reads its evidence,
-   * runs `decide`, stores the evaluation and moves the environment's stamp. If anything
-   * fails, nothing is written.
+   * The release's passport and the newest version of each of its evidence items. Reads only:
+   * no transaction is held afterwards, so the policy runs while other requests write.
    */
-  readonly recordGateEvaluation: <E>(
-    input: RecordGateEvaluation<E>
-  ) => Effect.Effect<{ readonly passport: Passport; readonly evaluation: GateEvaluation }, E | StoreUnavailable>
+  readonly gateFacts: (identity: PassportIdentity) => Effect.Effect<GateFacts, StoreUnavailable>
+  /**
+   * In one short transaction: creates the passport if the facts said it was new, stores the
+   * evaluation, moves the environment's stamp (never back in time) and the passport's update
+   * time. If anything fails, nothing is written. `Stale` (and nothing written) when another
+   * request created the release's passport after the facts were read: the verdict was decided
+   * on a passport that never existed, so the caller reads the facts again.
+   */
+  readonly recordGateEvaluation: (input: RecordGateEvaluation) => Effect.Effect<
+    | { readonly _tag: "Recorded"; readonly passport: Passport; readonly evaluation: GateEvaluation }
+    | { readonly _tag: "Stale" },
+    StoreUnavailable
+  >
   /** A page of the workspace's passports, most recently updated first, and where the next page starts. */
   readonly list: (query: PassportListQuery) => Effect.Effect<
     { readonly items: ReadonlyArray<PassportSummary>; readonly next: PassportCursor | undefined },

@@ -2,7 +2,7 @@ import type { SecretLintRuleContext, SecretLintRuleCreator } from "@secretlint/t
 import { expect, it } from "vitest"
 import { sanitizeJson, sanitizeText, secretKinds, type SecretKind } from "../../src/redaction/index.ts"
 import { makeSecretlintScanner } from "../../src/redaction/secretlint.ts"
-import { input, positives } from "./corpus.ts"
+import { input, positives } from "@releasepassport/testing"
 
 it("every kind is produced by at least one realistic input", () => {
   const seen = new Set<SecretKind>()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { maxJsonDepth, sanitizeJson, sanitizeText } from "../../src/redaction/index.ts"
-import { fake, fakeBase64, fakePassword, hex, jwt, marker, pem } from "./corpus.ts"
+import { fake, fakeBase64, fakePassword, hex, jwt, marker, pem } from "@releasepassport/testing"
 
 const noneSurvive = (result: unknown, secrets: ReadonlyArray<string>) => {
   const serialized = JSON.stringify(result)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { sanitizeJson, sanitizeText, type SecretKind } from "../../src/redaction/index.ts"
-import { expected, fake, input, marker, negatives, positives } from "./corpus.ts"
+import { expected, fake, input, marker, negatives, positives } from "@releasepassport/testing"
 
 /** Pieces of a secret that must not survive: the whole, and every 16-character window of it. */
 const fragments = (secret: string): Array<string> => {

@@ -3,7 +3,7 @@ import type { SecretLintRuleContext, SecretLintRuleCreator } from "@secretlint/t
 import { describe, expect, it } from "vitest"
 import { secretlintRuleUses } from "../../src/redaction/rules.ts"
 import { makeSecretlintScanner } from "../../src/redaction/secretlint.ts"
-import { fake } from "./corpus.ts"
+import { fake } from "@releasepassport/testing"
 
 /** A rule that reports `[start, end)` of every occurrence of `needle`, with `messageId`. */
 const fakeRule = (

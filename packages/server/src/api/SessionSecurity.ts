@@ -1,7 +1,7 @@
 import type { Membership, Role } from "@releasepassport/core"
 import { Context, Schema } from "effect"
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
-import type { SignedIn } from "../auth/ConsoleSessions.ts"
+import type { SignedIn } from "@releasepassport/app"
 import { Forbidden, MalformedRequest, NotFound, ServiceUnavailable, Unauthorized } from "./Problems.ts"
 
 /**

@@ -1,25 +1,10 @@
-import { TokenScopes } from "@releasepassport/core"
+import { CreatedToken, TokenList, TokenScope, TokenView } from "@releasepassport/app"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { NotFound } from "./Problems.ts"
 import { MinimumRole, SessionAuth, WorkspaceAccess, WorkspaceQuery } from "./SessionSecurity.ts"
 
-export const TokenScope = Schema.Literals(TokenScopes)
-
-/** A token as the console shows it: never its value or digest. */
-export const TokenView = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  scopes: Schema.Array(TokenScope),
-  state: Schema.Literals(["active", "expired", "revoked"]),
-  createdAt: Schema.String,
-  expiresAt: Schema.String,
-  revokedAt: Schema.NullOr(Schema.String),
-  lastUsedAt: Schema.NullOr(Schema.String)
-})
-export type TokenView = typeof TokenView.Type
-
-export const TokenList = Schema.Struct({ tokens: Schema.Array(TokenView) })
+export { CreatedToken, TokenList, TokenScope, TokenView }
 
 export const CreateTokenRequest = Schema.Struct({
   name: Schema.String.check(
@@ -31,9 +16,6 @@ export const CreateTokenRequest = Schema.Struct({
   /** Lifetime in days (1 to 366); 90 when left out. */
   expiresInDays: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 366 })))
 })
-
-/** The one answer that carries a token's value: shown once, never stored. */
-export const CreatedToken = Schema.Struct({ token: TokenView, value: Schema.String })
 
 export class TokenAdminApi extends HttpApiGroup.make("tokens")
   .add(

@@ -1,10 +1,10 @@
+import { apiTokenDigest, checkApiTokenShape, digestsEqual } from "@releasepassport/app"
 import { TOKEN_TOUCH_INTERVAL_MS, TokenStore } from "@releasepassport/core"
-import type { StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { Forbidden, ProblemCodes, ServiceUnavailable, Unauthorized } from "../api/Problems.ts"
+import { Forbidden, ProblemCodes, Unauthorized } from "../api/Problems.ts"
 import { AcceptedScopes, BearerToken, CurrentToken } from "../api/Security.ts"
-import { apiTokenDigest, checkApiTokenShape, digestsEqual } from "./ApiTokenFormat.ts"
+import { answerProblems } from "../http/DomainProblems.ts"
 
 // RFC 6750: a 401 on a bearer route says how to authenticate; `invalid_token` when one was presented.
 const challenge = (presented: boolean) =>
@@ -21,9 +21,6 @@ const challenge = (presented: boolean) =>
   )
 
 const unauthorized = (code: string, detail: string) => new Unauthorized({ code, detail })
-
-export const unavailable = (_: StoreUnavailable) =>
-  new ServiceUnavailable({ code: ProblemCodes.storeUnavailable, detail: "The database is unavailable; retry later." })
 
 /**
  * Authenticates pipeline requests. Fails closed: anything short of a well-formed, known,
@@ -51,7 +48,7 @@ export const BearerTokenLive = Layer.effect(
             return yield* unauthorized(ProblemCodes.authInvalid, "The token is not valid.")
           }
           const digest = apiTokenDigest(presented)
-          const found = yield* tokens.findByDigest(digest).pipe(Effect.mapError(unavailable))
+          const found = yield* tokens.findByDigest(digest).pipe(answerProblems)
           if (found === undefined || !digestsEqual(found.digest, digest)) {
             return yield* unauthorized(ProblemCodes.authInvalid, "The token is not valid.")
           }
@@ -72,7 +69,7 @@ export const BearerTokenLive = Layer.effect(
           }
           // The store records at most one use a minute; skip the statement when we know it would.
           if (token.lastUsedAt === null || Date.parse(token.lastUsedAt) < now - TOKEN_TOUCH_INTERVAL_MS) {
-            yield* tokens.touch(token.id, new Date(now)).pipe(Effect.mapError(unavailable))
+            yield* tokens.touch(token.id, new Date(now)).pipe(answerProblems)
           }
           return yield* Effect.provideService(httpEffect, CurrentToken, token)
         })

@@ -1,3 +1,4 @@
+import { ConsoleSessions, csrfTokenMatches, Passwords } from "@releasepassport/app"
 import { roleAtLeast, UserStore } from "@releasepassport/core"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -12,13 +13,10 @@ import {
 } from "../api/SessionSecurity.ts"
 import { SessionOrToken } from "../api/SessionOrTokenSecurity.ts"
 import { ServerConfig } from "../ServerConfig.ts"
-import { unavailable } from "./BearerTokenLive.ts"
-import { ConsoleSessions } from "./ConsoleSessions.ts"
-import { Passwords } from "./Passwords.ts"
-import type { SessionRejected } from "./ConsoleSessions.ts"
+import { answerProblems } from "../http/DomainProblems.ts"
 import { isSameOrigin } from "./SameOrigin.ts"
 import { expireSessionCookie } from "./SessionCookie.ts"
-import { csrfTokenMatches } from "./SessionSecret.ts"
+
 
 /** Methods that never change state: no Origin or CSRF check (and handlers must keep it so). */
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
@@ -26,19 +24,6 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
 export const noStore = HttpEffect.appendPreResponseHandler((_request, response) =>
   Effect.succeed(HttpServerResponse.setHeader(response, "Cache-Control", "no-store"))
 )
-
-const rejected = (error: SessionRejected) => {
-  switch (error.reason) {
-    case "missing":
-      return new Unauthorized({ code: ProblemCodes.authMissing, detail: "Sign in first: this route needs a session." })
-    case "invalid":
-      return new Unauthorized({ code: ProblemCodes.authInvalid, detail: "The session is not valid; sign in again." })
-    case "expired":
-      return new Unauthorized({ code: ProblemCodes.authExpired, detail: "The session has expired; sign in again." })
-    case "revoked":
-      return new Unauthorized({ code: ProblemCodes.authRevoked, detail: "The session has ended; sign in again." })
-  }
-}
 
 /**
  * Authenticates console requests by their session cookie. Writes (anything but GET/HEAD)
@@ -63,13 +48,11 @@ export const SessionAuthLive = Layer.effect(
           }
           const request = yield* HttpServerRequest.HttpServerRequest
           const signedIn = yield* sessions.authenticate(credential).pipe(
-            Effect.catchTag("StoreUnavailable", (error) => Effect.fail(unavailable(error))),
-            Effect.catchTag("SessionRejected", (error) =>
-              Effect.andThen(
-                // A cookie that no longer works is of no use to the browser either.
-                error.reason === "missing" ? Effect.void : expireSessionCookie(config),
-                Effect.fail(rejected(error))
-              ))
+            // A cookie that no longer works is of no use to the browser either.
+            Effect.tapError((error) =>
+              error._tag === "SessionRejected" && error.reason !== "missing" ? expireSessionCookie(config) : Effect.void
+            ),
+            answerProblems
           )
           // Answers to a signed-in user (a CSRF token, a new token's value) must not sit in any cache.
           yield* noStore
@@ -117,7 +100,7 @@ export const WorkspaceAccessLive = Layer.effect(
           return yield* Effect.die(new Error(`endpoint ${endpoint.identifier}: WorkspaceAccess must run inside SessionAuth`))
         }
         const request = yield* HttpServerRequest.HttpServerRequest
-        const memberships = yield* users.memberships(signedIn.value.user.id).pipe(Effect.mapError(unavailable))
+        const memberships = yield* users.memberships(signedIn.value.user.id).pipe(answerProblems)
         const slugs = workspaceSlugs(request.url)
         const notFound = new NotFound({ code: ProblemCodes.workspaceNotFound, detail: "No such workspace." })
         if (slugs.length > 1) {

@@ -1,19 +1,19 @@
+import { Gate } from "@releasepassport/app"
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../api/Api.ts"
 import { CurrentToken } from "../api/Security.ts"
-import { unavailable } from "../auth/BearerTokenLive.ts"
-import { GateService } from "../gate/GateService.ts"
+import { answerProblems } from "./DomainProblems.ts"
 
 export const GateHandlers = HttpApiBuilder.group(
   Api,
   "gate",
   Effect.fn(function*(handlers) {
-    const gate = yield* GateService
+    const gate = yield* Gate
     return handlers.handle("evaluate", ({ payload }) =>
       Effect.gen(function*() {
         const token = yield* CurrentToken
-        return yield* gate.evaluate(payload, token).pipe(Effect.mapError(unavailable))
-      }))
+        return yield* gate.evaluate(payload, token)
+      }).pipe(answerProblems))
   })
 )

@@ -1,9 +1,9 @@
+import { LicenseService } from "@releasepassport/app"
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../api/Api.ts"
 import { RequestWorkspace } from "../api/SessionOrTokenSecurity.ts"
-import { unavailable } from "../auth/BearerTokenLive.ts"
-import { LicenseService } from "../license/LicenseService.ts"
+import { answerProblems } from "./DomainProblems.ts"
 
 export const LicenseHandlers = HttpApiBuilder.group(
   Api,
@@ -11,9 +11,6 @@ export const LicenseHandlers = HttpApiBuilder.group(
   Effect.fn(function*(handlers) {
     const license = yield* LicenseService
     return handlers.handle("status", () =>
-      Effect.gen(function*() {
-        const { workspaceId } = yield* RequestWorkspace
-        return yield* license.status({ workspaceId }).pipe(Effect.mapError(unavailable))
-      }))
+      Effect.flatMap(RequestWorkspace, ({ workspaceId }) => license.status({ workspaceId })).pipe(answerProblems))
   })
 )

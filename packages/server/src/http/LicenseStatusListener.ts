@@ -6,7 +6,7 @@ import { createServer } from "node:http"
 import { randomUUID } from "node:crypto"
 import { BASE_PATH } from "../api/Api.ts"
 import { ProblemCodes } from "../api/Problems.ts"
-import { LicenseService } from "../license/LicenseService.ts"
+import { LicenseService } from "@releasepassport/app"
 import type { ServerConfigShape } from "../ServerConfig.ts"
 
 export const LICENSE_STATUS_PATH = `${BASE_PATH}/license/status`

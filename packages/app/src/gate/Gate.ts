@@ -1,0 +1,90 @@
+import { ConnectorStore, connectorFreshness, evaluateGate, PassportStore } from "@releasepassport/core"
+import type { ApiToken, GateRequest, StoreUnavailable } from "@releasepassport/core"
+import { Clock, Context, Effect, Layer } from "effect"
+import { GatePolicy } from "../ports/GatePolicy.ts"
+import type { GateResponse } from "./GateOutcome.ts"
+
+/**
+ * The gate use case. Reads the facts (passport, latest evidence, connectors), evaluates the
+ * policy outside any transaction, then records the evaluation and the passport's stamp in one
+ * short write transaction. Policy time therefore never holds the database's write lock; an
+ * evidence write that lands between the read and the record is not lost: the evaluation keeps
+ * the ids of the evidence it saw, and the passport's timeline shows the rest.
+ */
+/** Only a release's very first requests can find their facts stale, and only once. */
+const MAX_ATTEMPTS = 3
+
+export class Gate extends Context.Service<Gate, {
+  readonly evaluate: (request: GateRequest, token: ApiToken) => Effect.Effect<GateResponse, StoreUnavailable>
+}>()("@releasepassport/app/Gate") {
+  static readonly layer = Layer.effect(
+    Gate,
+    Effect.gen(function*() {
+      const passports = yield* PassportStore
+      const connectorStore = yield* ConnectorStore
+      const policy = yield* GatePolicy
+      return Gate.of({
+        evaluate: Effect.fn("Gate.evaluate")(function*(request: GateRequest, token: ApiToken) {
+          const identity = {
+            workspaceId: token.workspaceId,
+            service: { namespace: request.service.namespace, name: request.service.name },
+            releaseId: request.release.releaseId,
+            artifactDigest: request.artifact.digest,
+            sourceSha: request.release.sourceSha
+          }
+          const { bundle, budgetMs } = yield* policy.forWorkspace(token.workspaceId)
+          // A release's first requests can race to create its passport; the losers decided on a
+          // passport that never was, so they read the facts again (the second read finds it).
+          for (let attempt = 1;; attempt++) {
+            const now = new Date(yield* Clock.currentTimeMillis)
+            const [facts, connectors] = yield* Effect.all([
+              passports.gateFacts({ ...identity, now }),
+              connectorStore.connectors(token.workspaceId)
+            ])
+            const verdict = yield* evaluateGate(bundle, {
+              request,
+              passport: facts.passport,
+              evidence: facts.evidence,
+              connectors: connectors.map((connector) => ({
+                source: connector.source,
+                freshness: connectorFreshness(connector, now),
+                environments: connector.environments
+              })),
+              now
+            }, { budgetMs })
+            const recorded = yield* passports.recordGateEvaluation({
+              identity: { ...identity, now },
+              decidedOn: facts,
+              environment: request.service.environment,
+              verdict,
+              request,
+              tokenId: token.id,
+              evidenceIds: facts.evidence.map((item) => item.id),
+              now
+            })
+            if (recorded._tag === "Stale") {
+              if (attempt >= MAX_ATTEMPTS) return yield* Effect.die(new Error(`passport of ${identity.releaseId} kept changing`))
+              continue
+            }
+            const { passport, evaluation } = recorded
+          return {
+            evaluationId: evaluation.id,
+            passportId: passport.id,
+            mode: evaluation.mode,
+            verdict: evaluation.verdict,
+            allowed: evaluation.allowed,
+            wouldBlock: evaluation.wouldBlock,
+            blockers: evaluation.blockers,
+            warnings: evaluation.warnings,
+            policy: verdict.policy,
+            evaluatedAt: evaluation.evaluatedAt,
+            service: request.service,
+            release: { releaseId: request.release.releaseId, sourceSha: request.release.sourceSha },
+            artifact: { digest: request.artifact.digest }
+          }
+          }
+        })
+      })
+    })
+  )
+}

@@ -1,0 +1,124 @@
+import { EvidenceStatus, Finding, GateMode, VerdictKind } from "@releasepassport/core"
+import { Schema } from "effect"
+
+/** What a reader sees of passports: the one shape the API, the console and reports share. */
+
+export const PASSPORT_PAGE_MAX = 200
+
+const ServiceView = Schema.Struct({ name: Schema.String, namespace: Schema.String })
+const ReleaseView = Schema.Struct({ releaseId: Schema.String, sourceSha: Schema.String })
+
+/** The latest verdict in one environment. */
+export const EnvironmentVerdict = Schema.Struct({
+  environment: Schema.String,
+  verdict: VerdictKind,
+  mode: GateMode,
+  evaluationId: Schema.String,
+  blockerCount: Schema.Int,
+  evaluatedAt: Schema.String
+})
+
+export const PassportListItem = Schema.Struct({
+  id: Schema.String,
+  service: ServiceView,
+  release: ReleaseView,
+  artifactDigest: Schema.String,
+  environments: Schema.Array(EnvironmentVerdict),
+  /** Blockers of the latest verdicts, all environments together. */
+  blockerCount: Schema.Int,
+  createdAt: Schema.String,
+  updatedAt: Schema.String
+})
+
+export const PassportPage = Schema.Struct({
+  items: Schema.Array(PassportListItem),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: Schema.NullOr(Schema.String)
+})
+export type PassportPage = typeof PassportPage.Type
+
+export const EvaluationView = Schema.Struct({
+  id: Schema.String,
+  environment: Schema.String,
+  mode: GateMode,
+  verdict: VerdictKind,
+  allowed: Schema.Boolean,
+  wouldBlock: Schema.Boolean,
+  blockers: Schema.Array(Finding),
+  warnings: Schema.Array(Finding),
+  policy: Schema.Struct({ revision: Schema.String, bundleDigest: Schema.String }),
+  evaluatedAt: Schema.String,
+  /** The evidence versions (ids) the verdict was decided on; null for evaluations recorded before this was kept. */
+  evidenceIds: Schema.NullOr(Schema.Array(Schema.String))
+})
+
+export const EvidenceView = Schema.Struct({
+  id: Schema.String,
+  source: Schema.String,
+  externalId: Schema.String,
+  type: Schema.String,
+  version: Schema.Int,
+  /** The version the policies see. */
+  latest: Schema.Boolean,
+  status: EvidenceStatus,
+  summary: Schema.String,
+  url: Schema.NullOr(Schema.String),
+  /** Sanitized details; null when there are none or they are private and you may not see them. */
+  details: Schema.NullOr(Schema.Json),
+  private: Schema.Boolean,
+  detailsHidden: Schema.Boolean,
+  artifactDigest: Schema.String,
+  sourceSha: Schema.String,
+  digestMismatch: Schema.Boolean,
+  sourceShaMismatch: Schema.Boolean,
+  observedAt: Schema.String,
+  receivedAt: Schema.String
+})
+
+/** A policy revision that evaluated this passport, and what fired under it. */
+export const PolicyUse = Schema.Struct({
+  revision: Schema.String,
+  bundleDigest: Schema.String,
+  evaluations: Schema.Int,
+  lastEvaluatedAt: Schema.String,
+  rulesFired: Schema.Array(Schema.Struct({
+    code: Schema.String,
+    policy: Schema.String,
+    severity: Schema.Literals(["deny", "warn"]),
+    times: Schema.Int
+  }))
+})
+
+export const CommentView = Schema.Struct({
+  id: Schema.String,
+  body: Schema.String,
+  author: Schema.Struct({ id: Schema.String, displayName: Schema.String }),
+  createdAt: Schema.String,
+  /** Whether the signed-in user may delete it (their own; admins: any). */
+  canDelete: Schema.Boolean
+})
+export type CommentView = typeof CommentView.Type
+
+export const PassportDetailView = Schema.Struct({
+  id: Schema.String,
+  service: ServiceView,
+  release: ReleaseView,
+  artifactDigest: Schema.String,
+  createdAt: Schema.String,
+  updatedAt: Schema.String,
+  /** The most severe latest verdict across environments (error > fail > warn > pass); null before any gate. */
+  verdict: Schema.NullOr(VerdictKind),
+  environments: Schema.Array(EnvironmentVerdict),
+  /** The latest evaluation, with its blockers and warnings. */
+  latest: Schema.NullOr(EvaluationView),
+  /** Every evidence version, newest first (at most 500; see evidenceTotal). */
+  evidence: Schema.Array(EvidenceView),
+  evidenceTotal: Schema.Int,
+  policies: Schema.Array(PolicyUse),
+  /** Evaluations, newest first (at most 200; see evaluationsTotal). */
+  evaluations: Schema.Array(EvaluationView),
+  evaluationsTotal: Schema.Int,
+  comments: Schema.Array(CommentView)
+})
+export type PassportDetailView = typeof PassportDetailView.Type
+

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest"
+import {
+  csrfTokenFor,
+  csrfTokenMatches,
+  generateSessionSecret,
+  isSessionSecretShape,
+  sessionDigest
+} from "../src/accounts/SessionSecret.ts"
+
+describe("session secrets", () => {
+  it("are 256 random bits in base64url, new every time", () => {
+    const secrets = Array.from({ length: 100 }, generateSessionSecret)
+    for (const s of secrets) {
+      expect(s).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      expect(Buffer.from(s, "base64url")).toHaveLength(32)
+      expect(isSessionSecretShape(s)).toBe(true)
+    }
+    expect(new Set(secrets).size).toBe(100)
+  })
+
+  it("refuse other shapes before any lookup", () => {
+    for (const bad of ["", "abc", `${generateSessionSecret()}x`, "a".repeat(42) + "=", "a".repeat(42) + "/"]) {
+      expect(isSessionSecretShape(bad)).toBe(false)
+    }
+  })
+
+  it("are stored as SHA-256 hex, which does not contain the secret", () => {
+    const secret = generateSessionSecret()
+    const digest = sessionDigest(secret)
+    expect(digest).toMatch(/^[0-9a-f]{64}$/)
+    expect(digest).toBe(sessionDigest(secret))
+    expect(digest).not.toContain(secret)
+  })
+
+  it("give each session its own CSRF token, which reveals neither the secret nor the digest", () => {
+    const a = generateSessionSecret()
+    const b = generateSessionSecret()
+    const token = csrfTokenFor(a)
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(token).not.toBe(csrfTokenFor(b))
+    expect(token).not.toBe(a)
+    expect(token).not.toBe(sessionDigest(a))
+    expect(csrfTokenMatches(a, token)).toBe(true)
+    expect(csrfTokenMatches(b, token)).toBe(false)
+    expect(csrfTokenMatches(a, undefined)).toBe(false)
+    expect(csrfTokenMatches(a, "")).toBe(false)
+    expect(csrfTokenMatches(a, `${token}x`)).toBe(false)
+  })
+})

@@ -1,0 +1,76 @@
+import { Console, Effect, Schema } from "effect"
+import { Command, Flag } from "effect/cli"
+import { readFile } from "node:fs/promises"
+import { text } from "node:stream/consumers"
+import { GateResponse } from "@releasepassport/app"
+import { GateRequest } from "@releasepassport/core"
+import type { Finding } from "@releasepassport/core"
+import { callApi, tokenFlag, urlFlag } from "./ApiClient.ts"
+
+/** Exit codes for pipelines. */
+export const ExitCode = { allowed: 0, blocked: 1, error: 2 } as const
+
+const formatFinding = (finding: Finding) =>
+  [
+    `    - ${finding.code} [${finding.policy}]: ${finding.message}`,
+    ...(finding.remediation !== undefined ? [`      fix: ${finding.remediation}`] : []),
+    ...(finding.evidence !== undefined ? [`      evidence: ${finding.evidence.join(", ")}`] : [])
+  ].join("\n")
+
+/** The verdict as a pipeline log wants it: the decision first, then why. */
+export const formatVerdict = (answer: GateResponse): string => {
+  const head = answer.allowed ? (answer.wouldBlock ? "ALLOWED (shadow; enforce would block)" : "ALLOWED") : "BLOCKED"
+  return [
+    `${head}  verdict=${answer.verdict}  mode=${answer.mode}  ${answer.service.namespace}/${answer.service.name} -> ${answer.service.environment}  release=${answer.release.releaseId}`,
+    `  passport ${answer.passportId}  evaluation ${answer.evaluationId}  policy ${answer.policy.revision} (${answer.policy.bundleDigest})`,
+    ...(answer.blockers.length > 0 ? ["  blockers:", ...answer.blockers.map(formatFinding)] : []),
+    ...(answer.warnings.length > 0 ? ["  warnings:", ...answer.warnings.map(formatFinding)] : [])
+  ].join("\n")
+}
+
+const evaluate = Command.make(
+  "evaluate",
+  {
+    url: urlFlag,
+    token: tokenFlag,
+    file: Flag.String("file").pipe(Flag.withDescription("Gate request JSON (see the API reference); - reads stdin")),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the answer as JSON"), Flag.withDefault(false))
+  },
+  Effect.fn(function*(flags) {
+    const outcome = yield* Effect.gen(function*() {
+      const raw = yield* Effect.tryPromise({
+        try: () => (flags.file === "-" ? text(process.stdin) : readFile(flags.file, "utf8")),
+        catch: (error) => `cannot read ${flags.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`
+      })
+      const body = yield* Effect.try({ try: () => JSON.parse(raw) as unknown, catch: () => `${flags.file} is not valid JSON` })
+      const payload = yield* Schema.decodeUnknownEffect(GateRequest)(body, { errors: "all" }).pipe(
+        Effect.mapError((error) => `${flags.file} is not a gate request:\n${error.message}`)
+      )
+      return yield* callApi({ baseUrl: flags.url, token: flags.token }, (client) => client.gate.evaluate({ payload })).pipe(
+        Effect.mapError((error) => error.message)
+      )
+    }).pipe(Effect.result)
+    if (outcome._tag === "Failure") {
+      yield* Console.error(`gate evaluate failed: ${outcome.failure}`)
+      process.exitCode = ExitCode.error
+      return
+    }
+    const answer = outcome.success
+    yield* Console.log(flags.json ? JSON.stringify(answer, null, 2) : formatVerdict(answer))
+    // `error` is its own exit code even in shadow, so a pipeline can tell "policy broken" from "blocked".
+    process.exitCode = answer.verdict === "error" ? ExitCode.error : answer.allowed ? ExitCode.allowed : ExitCode.blocked
+  })
+).pipe(
+  Command.withDescription(
+    "Ask the server for a verdict. Exit 0 allowed, 1 blocked, 2 verdict error (the policy could not decide), unreachable or refused."
+  ),
+  Command.withExamples([{
+    command: "RELEASEPASSPORT_TOKEN=rp_... releasepassport gate evaluate --url https://rp.example.com --file gate.json",
+    description: "Gate a promotion in CI"
+  }])
+)
+
+export const gateCommand = Command.make("gate").pipe(
+  Command.withDescription("Pipeline client for release verdicts"),
+  Command.withSubcommands([evaluate])
+)

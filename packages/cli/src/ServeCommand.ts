@@ -1,0 +1,101 @@
+import { Config, Effect, Layer } from "effect"
+import { Command, Flag } from "effect/cli"
+import { defaultPolicyBundlePath, defaultServerConfig, ServerLive } from "@releasepassport/server"
+import { databaseFlag, fail } from "./common.ts"
+import { consoleAuthFlags, consoleAuthSettings } from "./ConsoleAuthFlags.ts"
+import { licensePublicKeyFlag, licenseStatusListenerFlag, parseListenAddress } from "./LicenseCommands.ts"
+
+const host = Flag.String("host").pipe(
+  Flag.withDescription("Address to listen on. Env: RELEASEPASSPORT_HOST"),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_HOST")),
+  Flag.withDefault("127.0.0.1")
+)
+const port = Flag.Int("port").pipe(
+  Flag.withDescription("Port to listen on (0 picks a free one). Env: RELEASEPASSPORT_PORT"),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_PORT")),
+  Flag.withDefault(8080)
+)
+const policyBundle = Flag.String("policy-bundle").pipe(
+  Flag.withDescription("Compiled OPA bundle (tar.gz). Default: the bundled policies. Env: RELEASEPASSPORT_POLICY_BUNDLE"),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_POLICY_BUNDLE")),
+  Flag.optional
+)
+const policyBudget = Flag.Int("policy-budget-ms").pipe(
+  Flag.withDescription("Time budget of one policy evaluation; slower means verdict error. Env: RELEASEPASSPORT_POLICY_BUDGET_MS"),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_POLICY_BUDGET_MS")),
+  Flag.withDefault(250)
+)
+const policyThreads = Flag.Int("policy-threads").pipe(
+  Flag.withDescription(
+    "Threads that evaluate policies, so an evaluation over budget is stopped instead of stalling requests; 0 evaluates in the request loop. Env: RELEASEPASSPORT_POLICY_THREADS"
+  ),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_POLICY_THREADS")),
+  Flag.withDefault(2)
+)
+const databaseTimeout = Flag.Int("database-timeout-ms").pipe(
+  Flag.withDescription(
+    "PostgreSQL: how long a request waits for a connection or an answer before it gets 503 store.unavailable. Env: RELEASEPASSPORT_DATABASE_TIMEOUT_MS"
+  ),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_DATABASE_TIMEOUT_MS")),
+  Flag.withDefault(5000)
+)
+const publicUrl = Flag.String("public-url").pipe(
+  Flag.withDescription("URL users reach the server at (https enables Secure cookies). Env: RELEASEPASSPORT_PUBLIC_URL"),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_PUBLIC_URL")),
+  Flag.optional
+)
+
+export const serveCommand = Command.make(
+  "serve",
+  {
+    host,
+    port,
+    database: databaseFlag,
+    databaseTimeout,
+    policyBundle,
+    policyBudget,
+    policyThreads,
+    publicUrl,
+    consoleAuth: consoleAuthFlags,
+    licensePublicKey: licensePublicKeyFlag,
+    licenseStatusListener: licenseStatusListenerFlag
+  },
+  Effect.fn(function*(flags) {
+    if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
+    if (flags.policyBudget <= 0) return yield* fail("--policy-budget-ms must be positive")
+    if (flags.policyThreads < 0 || flags.policyThreads > 64) return yield* fail("--policy-threads must be 0-64")
+    if (flags.databaseTimeout <= 0) return yield* fail("--database-timeout-ms must be positive")
+    const licenseListener = flags.licenseStatusListener._tag === "Some" ? parseListenAddress(flags.licenseStatusListener.value) : undefined
+    if (flags.licenseStatusListener._tag === "Some" && licenseListener === undefined) {
+      return yield* fail(`--license-status-listener must be PORT, HOST:PORT or [IPv6]:PORT (got "${flags.licenseStatusListener.value}")`)
+    }
+    const config = defaultServerConfig({
+      host: flags.host,
+      port: flags.port,
+      databaseUrl: flags.database,
+      databaseTimeoutMs: flags.databaseTimeout,
+      policyBundlePath: flags.policyBundle._tag === "Some" ? flags.policyBundle.value : defaultPolicyBundlePath(),
+      policyBudgetMs: flags.policyBudget,
+      policyThreads: flags.policyThreads,
+      publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined,
+      ...(yield* consoleAuthSettings(flags.consoleAuth)),
+      licensePublicKey: flags.licensePublicKey._tag === "Some" ? flags.licensePublicKey.value : undefined,
+      licenseStatusListener: licenseListener
+    })
+    return yield* Layer.launch(ServerLive(config)).pipe(
+      // One clear line (no stack) when the database is missing or cannot be migrated.
+      Effect.catchTag("DatabaseStartupError", (error) => fail(error.message))
+    )
+  })
+).pipe(
+  Command.withDescription(
+    "Run the HTTP server. Migrates the database on start and prints the URL it listens on."
+  ),
+  Command.withExamples([
+    { command: "releasepassport serve", description: "SQLite in ./releasepassport.db, bundled policies, port 8080" },
+    {
+      command: "releasepassport serve --host 0.0.0.0 --database postgres://rp@db:5432/rp",
+      description: "PostgreSQL, for several replicas"
+    }
+  ])
+)
