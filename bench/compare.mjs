@@ -113,7 +113,7 @@ const freePort = () =>
     })
   })
 
-/** Starts a process; resolves once `ready(output)` yields its base URL (or `poll` answers). */
+/** Starts a process; resolves with its pid once its stdout matches `pattern` (the base URL) or `pollUrl`/health answers. */
 const startProcess = (label, command, args, { pattern, pollUrl } = {}) =>
   new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] })

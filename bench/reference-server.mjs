@@ -239,7 +239,9 @@ const evaluateGate = (headers, body) => {
     environments: JSON.parse(row.environments)
   }))
 
-  // Evaluated before the write transaction: policy time never holds the write lock.
+  // Evaluated before the write transaction: policy time never holds the write lock. Between
+  // the reads above and the write below nothing else runs in this process (all synchronous);
+  // another process creating the same passport meanwhile is answered by the upsert's RETURNING.
   const { decision, durationMs } = decide({ request, passport, evidence, connectors, now: nowIso })
   const blockers = decision === undefined
     ? [{ code: "policy.evaluation_failed", policy: "gate", message: "the policy could not be evaluated" }]
