@@ -20,9 +20,15 @@ deny contains result if {
 	)
 }
 
+# Same decision as regex.match(`^sha256:[0-9a-f]{64}$`, digest), without a regex: opa-wasm
+# compiles a regex.match pattern on every evaluation, which was about half of the bundle's
+# evaluation time. trim_right strips the trailing run of lowercase hex; what is left must be
+# exactly the prefix (whose last char, ":", is not hex), so everything after it is lowercase
+# hex, which is ASCII, so the length in characters is 7 + 64 on every evaluator.
 valid_digest(digest) if {
 	is_string(digest)
-	regex.match(`^sha256:[0-9a-f]{64}$`, digest)
+	count(digest) == 71
+	trim_right(digest, "0123456789abcdef") == "sha256:"
 }
 
 # METADATA

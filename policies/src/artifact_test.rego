@@ -18,6 +18,16 @@ test_digest_invalid_for_malformed_digests if {
 		" sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
 		"registry.example.com/checkout-api:1.2.3",
+		"sha256:",
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg",
+		"SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef:",
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd:f",
+		"sha256:sha256:0123456789abcdef0123456789abcdef0123456789abcdef012345678",
+		# 71 characters but 72 bytes, and 70 characters but 71 bytes: the length check holds
+		# whether an evaluator counts characters or bytes, because a non-hex char is left over.
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeé",
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdé",
 	]
 	every digest in bad {
 		"artifact.digest_invalid" in deny_codes(with_request({"artifact": {"digest": digest}}))
@@ -36,6 +46,23 @@ test_digest_invalid_when_digest_is_absent if {
 
 test_well_formed_digest_is_valid if {
 	not "artifact.digest_invalid" in deny_codes(passing)
+}
+
+test_every_lowercase_hex_digest_is_valid if {
+	good := [
+		"sha256:0000000000000000000000000000000000000000000000000000000000000000",
+		"sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	]
+	every digest in good {
+		not "artifact.digest_invalid" in deny_codes(with_request({"artifact": {"digest": digest}}))
+	}
+}
+
+test_digest_invalid_for_every_non_string_type if {
+	every digest in [null, true, 71, [], {}, {"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}] {
+		"artifact.digest_invalid" in deny_codes(with_request({"artifact": {"digest": digest}}))
+	}
 }
 
 test_digest_mismatch_when_request_differs_from_passport if {

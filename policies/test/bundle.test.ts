@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs"
 import path from "node:path"
 import { loadPolicy } from "@open-policy-agent/opa-wasm"
+import fc from "fast-check"
 import { parseTarGzip } from "nanotar"
 import { beforeAll, describe, expect, it } from "vitest"
 import { bundleFile, casesFile, entrypoint, repoRoot, sourceRevision, srcDir } from "../scripts/lib.mjs"
@@ -115,5 +116,45 @@ describe("committed policy bundle", () => {
       expect(finding.message).not.toBe("")
       if (finding.evidence !== undefined) expect(finding.evidence.length).toBeGreaterThan(0)
     }
+  })
+
+  // valid_digest uses string built-ins instead of regex.match (which opa-wasm compiles on every
+  // evaluation). The pattern it replaced is the oracle: the wasm must decide exactly like it on
+  // near misses (lengths 62-66, one stray char, other prefixes, non-ASCII) and on any value at all.
+  it("decides artifact.digest_invalid exactly as ^sha256:[0-9a-f]{64}$ would", async () => {
+    const passing = cases.find((gateCase) => gateCase.name === "fully passing production promotion")
+    expect(passing, "the fully passing case").toBeDefined()
+    const policy = await policyFor(passing!)
+    const request = passing!.input.request as Record<string, unknown>
+    const flagged = (digest: unknown) => {
+      const decision = decide(policy, { ...passing!.input, request: { ...request, artifact: { digest } } })
+      expect(decision, "decision must be defined").toBeDefined()
+      return decision!.deny.some((finding) => finding.code === "artifact.digest_invalid")
+    }
+    const pattern = /^sha256:[0-9a-f]{64}$/
+    const chars = fc.constantFrom(..."0123456789abcdefABCDEFgxz:é\n 0".split(""), "\u{1F600}")
+    const nearMiss = fc.tuple(
+      fc.constantFrom("sha256:", "SHA256:", "sha256", "sha512:", "", " sha256:", "sha256:sha256:"),
+      fc.stringMatching(/^[0-9a-f]{62,66}$/),
+      fc.array(fc.tuple(fc.nat(70), chars), { maxLength: 2 })
+    ).map(([prefix, hex, edits]) => {
+      // Edited by code point: splitting a surrogate pair would test opa-wasm's JSON parser
+      // (it rejects a lone surrogate for any rule), not the digest check.
+      const points = Array.from(prefix + hex)
+      for (const [at, char] of edits) points.splice(at, 1, char)
+      return points.join("")
+    })
+    const digest = fc.oneof(fc.stringMatching(pattern), nearMiss, fc.string({ unit: "grapheme", maxLength: 80 }), fc.anything())
+    let valid = 0
+    fc.assert(
+      fc.property(digest, (value) => {
+        const expected = !(typeof value === "string" && pattern.test(value))
+        if (!expected) valid++
+        return flagged(value) === expected
+      }),
+      { numRuns: 3000, seed: 15 }
+    )
+    // The generator must reach the valid side too, or the property proves half of nothing.
+    expect(valid).toBeGreaterThan(300)
   })
 })
