@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process"
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
 import path from "node:path"
 import { parse } from "yaml"
 
@@ -171,7 +170,8 @@ const runGithubScript = async (
   options: GithubRunOptions
 ): Promise<StepRun> => {
   if (step.shell !== undefined && step.shell !== "bash") throw new Error(`shell not supported by the test runner: ${step.shell}`)
-  const dir = mkdtempSync(path.join(tmpdir(), "rp-step-"))
+  // Beside the job's files, so the caller's clean-up of its workspace removes them too.
+  const dir = mkdtempSync(path.join(options.workspace, ".step-"))
   const script = path.join(dir, "step.sh")
   const outputFile = path.join(dir, "output")
   writeFileSync(script, evaluateExpressions(step.run!, contexts))
@@ -276,7 +276,7 @@ export const runGitlabJob = async (file: string, jobName: string, options: Gitla
   const pipeline = parse(readFileSync(file, "utf8"))
   const job = resolveGitlabJob(pipeline, jobName)
   const lines: Array<string> = [...(job.before_script ?? []), ...job.script]
-  const dir = mkdtempSync(path.join(tmpdir(), "rp-job-"))
+  const dir = mkdtempSync(path.join(options.workspace, ".job-"))
   const script = path.join(dir, "job.sh")
   // The runner stops at the first failing command and keeps pipefail.
   writeFileSync(script, "")
