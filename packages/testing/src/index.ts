@@ -1,3 +1,4 @@
+export * from "./ciSteps.ts"
 export * from "./client.ts"
 export * from "./fixtures.ts"
 export * from "./migratedStores.ts"
