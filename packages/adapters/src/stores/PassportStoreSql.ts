@@ -13,7 +13,7 @@ import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, GateEvaluationRow, PassportStampRow, Tables } from "../schema.ts"
 import { newId } from "./ids.ts"
-import { findOrCreatePassport, toEvidenceFacts, toPassport, touchPassport } from "./passportRows.ts"
+import { findOrCreatePassport, toEvidenceFacts, toPassport } from "./passportRows.ts"
 import { toCount } from "./SqlRunner.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
@@ -30,10 +30,14 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
         .executeTakeFirst()
     ).pipe(Effect.map((row) => (row === undefined ? undefined : toPassport(sql.traits, row))))
 
-  const findPassport = (trx: Transaction<Tables>, id: string) =>
-    sql.attempt(() => trx.selectFrom("passports").selectAll().where("id", "=", id).executeTakeFirstOrThrow()).pipe(
-      Effect.map((row) => toPassport(sql.traits, row))
-    )
+  const touchReturning = (trx: Transaction<Tables>, id: string, nowIso: string) =>
+    sql.attempt(() =>
+      trx.updateTable("passports")
+        .set((eb) => ({
+          updated_at: eb.case().when("updated_at", "<", nowIso).then(nowIso).else(eb.ref("updated_at")).end()
+        }))
+        .where("id", "=", id).returningAll().executeTakeFirstOrThrow()
+    ).pipe(Effect.map((row) => toPassport(sql.traits, row)))
 
   const gateFacts = (identity: PassportIdentity) =>
     Effect.gen(function*() {
@@ -74,8 +78,11 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
     sql.transaction((trx) =>
       Effect.gen(function*() {
         const { verdict } = input
+        const nowIso = input.now.toISOString()
+        // A known release: its update time moves forward (never back) and the row comes back in
+        // the same statement. A new one is created here, with this, its first evaluation.
         const passport = input.decidedOn.exists
-          ? yield* findPassport(trx, input.decidedOn.passport.id)
+          ? yield* touchReturning(trx, input.decidedOn.passport.id, nowIso)
           : yield* findOrCreatePassport(sql, trx, input.identity, input.decidedOn.passport.id)
         // Created by someone else since the facts were read: they described a passport that never was.
         if (passport.id !== input.decidedOn.passport.id) return { _tag: "Stale" as const }
@@ -119,13 +126,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
             }).where("passport_stamps.evaluated_at", "<=", stamp.evaluated_at)
           ).execute()
         )
-        yield* touchPassport(sql, trx, passport.id, input.now)
-        const nowIso = input.now.toISOString()
-        return {
-          _tag: "Recorded" as const,
-          passport: { ...passport, updatedAt: nowIso > passport.updatedAt ? nowIso : passport.updatedAt },
-          evaluation: toEvaluation(row)
-        }
+        return { _tag: "Recorded" as const, passport, evaluation: toEvaluation(row) }
       })
     )
 
