@@ -13,7 +13,7 @@ import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, GateEvaluationRow, PassportStampRow, Tables } from "../schema.ts"
 import { newId } from "./ids.ts"
-import { findOrCreatePassport, toEvidenceFacts, toPassport } from "./passportRows.ts"
+import { findOrCreatePassport, selectByIdentity, toEvidenceFacts, toPassport } from "./passportRows.ts"
 import { toCount } from "./SqlRunner.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
@@ -21,14 +21,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
   const { readTimestamp, readJson } = sql.traits
 
   const readPassport = (identity: PassportIdentity) =>
-    sql.query((db) =>
-      db.selectFrom("passports").selectAll()
-        .where("workspace_id", "=", identity.workspaceId)
-        .where("service_namespace", "=", identity.service.namespace)
-        .where("service_name", "=", identity.service.name)
-        .where("release_id", "=", identity.releaseId)
-        .executeTakeFirst()
-    ).pipe(Effect.map((row) => (row === undefined ? undefined : toPassport(sql.traits, row))))
+    sql.query((db) => selectByIdentity(db, identity).executeTakeFirst()).pipe(Effect.map((row) => (row === undefined ? undefined : toPassport(sql.traits, row))))
 
   const touchReturning = (trx: Transaction<Tables>, id: string, nowIso: string) =>
     sql.attempt(() =>

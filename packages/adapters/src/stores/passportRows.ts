@@ -1,6 +1,6 @@
 import type { EvidenceFacts, Passport, PassportIdentity } from "@releasepassport/core"
 import { Effect } from "effect"
-import type { Transaction } from "kysely"
+import type { Kysely, Transaction } from "kysely"
 import type { EvidenceRow, PassportRow, Tables } from "../schema.ts"
 import type { SqlTraits } from "../SqlTraits.ts"
 import { newId } from "./ids.ts"
@@ -16,6 +16,14 @@ export const toPassport = (traits: SqlTraits, row: PassportRow): Passport => ({
   createdAt: traits.readTimestamp(row.created_at),
   updatedAt: traits.readTimestamp(row.updated_at)
 })
+
+/** The release's passport, by the identity the unique constraint holds. */
+export const selectByIdentity = (db: Kysely<Tables>, identity: Omit<PassportIdentity, "artifactDigest" | "sourceSha" | "now">) =>
+  db.selectFrom("passports").selectAll()
+    .where("workspace_id", "=", identity.workspaceId)
+    .where("service_namespace", "=", identity.service.namespace)
+    .where("service_name", "=", identity.service.name)
+    .where("release_id", "=", identity.releaseId)
 
 /**
  * Finds or creates the release's passport inside a transaction, without a read-then-write
@@ -38,14 +46,7 @@ export const findOrCreatePassport = (sql: SqlRunner, trx: Transaction<Tables>, i
       }).onConflict((oc) => oc.columns(["workspace_id", "service_namespace", "service_name", "release_id"]).doNothing())
         .execute()
     )
-    const row = yield* sql.attempt(() =>
-      trx.selectFrom("passports").selectAll()
-        .where("workspace_id", "=", identity.workspaceId)
-        .where("service_namespace", "=", identity.service.namespace)
-        .where("service_name", "=", identity.service.name)
-        .where("release_id", "=", identity.releaseId)
-        .executeTakeFirstOrThrow()
-    )
+    const row = yield* sql.attempt(() => selectByIdentity(trx, identity).executeTakeFirstOrThrow())
     return toPassport(sql.traits, row)
   })
 

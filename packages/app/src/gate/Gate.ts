@@ -1,6 +1,7 @@
 import { ConnectorStore, connectorFreshness, evaluateGate, PassportStore } from "@releasepassport/core"
 import type { ApiToken, GateRequest, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
+import { verdictOf } from "../passports/PassportViews.ts"
 import { GatePolicy } from "../ports/GatePolicy.ts"
 import type { GateResponse } from "./GateOutcome.ts"
 
@@ -70,12 +71,7 @@ export class Gate extends Context.Service<Gate, {
           return {
             evaluationId: evaluation.id,
             passportId: passport.id,
-            mode: evaluation.mode,
-            verdict: evaluation.verdict,
-            allowed: evaluation.allowed,
-            wouldBlock: evaluation.wouldBlock,
-            blockers: evaluation.blockers,
-            warnings: evaluation.warnings,
+            ...verdictOf(evaluation),
             policy: verdict.policy,
             evaluatedAt: evaluation.evaluatedAt,
             service: request.service,

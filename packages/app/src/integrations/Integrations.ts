@@ -23,13 +23,10 @@ const view = (activity: ConnectorActivity, now: Date): ConnectorView => {
 /** Connector health (every evidence source, declared or seen) and declaring a connector ahead of time. */
 export class Integrations extends Context.Service<Integrations, {
   readonly list: (workspaceId: string) => Effect.Effect<IntegrationList, StoreUnavailable>
-  readonly declare: (input: {
-    readonly workspaceId: string
-    readonly source: string
-    readonly displayName: string | null
-    readonly expectedIntervalSeconds: number | null
-    readonly environments: ReadonlyArray<string>
-  }) => Effect.Effect<ConnectorView, StoreUnavailable>
+  /** What the connector store keeps of a declaration, less the clock (the use case reads it). */
+  readonly declare: (
+    input: Omit<Parameters<ConnectorStore["Service"]["declare"]>[0], "now">
+  ) => Effect.Effect<ConnectorView, StoreUnavailable>
 }>()("@releasepassport/app/Integrations") {
   static readonly layer = Layer.effect(
     Integrations,

@@ -41,15 +41,20 @@ export const listItemView = ({ passport, stamps }: PassportSummary): PassportPag
   updatedAt: passport.updatedAt
 })
 
-const evaluationView = (evaluation: GateEvaluation) => ({
-  id: evaluation.id,
-  environment: evaluation.environment,
+/** The verdict part of a recorded evaluation: the one shape the gate's answer and the views share. */
+export const verdictOf = (evaluation: GateEvaluation) => ({
   mode: evaluation.mode,
   verdict: evaluation.verdict,
   allowed: evaluation.allowed,
   wouldBlock: evaluation.wouldBlock,
   blockers: evaluation.blockers,
-  warnings: evaluation.warnings,
+  warnings: evaluation.warnings
+})
+
+const evaluationView = (evaluation: GateEvaluation) => ({
+  id: evaluation.id,
+  environment: evaluation.environment,
+  ...verdictOf(evaluation),
   policy: { revision: evaluation.policyRevision, bundleDigest: evaluation.bundleDigest },
   evaluatedAt: evaluation.evaluatedAt,
   evidenceIds: evaluation.evidenceIds
