@@ -115,6 +115,33 @@ export const base64Runs = (text: string): Array<{ readonly start: number; readon
 const utf8 = new TextDecoder("utf-8")
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/
 
+/** Bytes at each end of a decoded run that may be garbage from glued characters. */
+const edge = 3
+
+/**
+ * Whether the bytes of `binary` (one character per byte), but up to `edge` at each end, are UTF-8
+ * text without control characters. Stops at the first byte that is not: random bytes (digests,
+ * identifiers, DER keys) fail within a few, so rejecting them costs next to nothing.
+ */
+const looksLikeText = (binary: string): boolean => {
+  const end = binary.length - edge
+  let i = edge
+  while (i < end && i < 2 * edge && (binary.charCodeAt(i) & 0xc0) === 0x80) i++
+  while (i < end) {
+    const b = binary.charCodeAt(i)
+    if (b < 0x80) {
+      if ((b < 0x20 && b !== 9 && b !== 10 && b !== 13) || b === 0x7f) return false
+      i++
+      continue
+    }
+    const extra = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0
+    if (extra === 0) return false
+    for (let k = 1; k <= extra; k++) if ((binary.charCodeAt(i + k) & 0xc0) !== 0x80) return i + k >= end
+    i += extra + 1
+  }
+  return true
+}
+
 const decodeAligned = (body: string): string | undefined => {
   let aligned = body
   if (aligned.length % 4 === 1) aligned = aligned.slice(0, -1)
@@ -124,13 +151,13 @@ const decodeAligned = (body: string): string | undefined => {
   } catch {
     return undefined
   }
+  if (!looksLikeText(binary)) return undefined
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
   const decoded = utf8.decode(bytes)
   if (!CONTROL.test(decoded)) return decoded
   // Word characters glued to the run decode to a few bad characters at its very ends (a shift
   // realigns 1-3 glued before it; 4 make a whole quantum of garbage): those are cut, once.
-  const edge = 3
   let from = 0
   let to = decoded.length
   for (let i = 0; i < Math.min(edge, decoded.length); i++) if (CONTROL.test(decoded[i]!)) from = i + 1

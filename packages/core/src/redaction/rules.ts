@@ -307,6 +307,32 @@ const looksRandom = (s: string): boolean => (/[a-z]/.test(s) ? 1 : 0) + (/[A-Z]/
 /** A bare value that is a credential by its shape alone, when no `=` or `:` says it is a value. */
 const looksLikeCredential = (value: string): boolean => value.length >= 16 && looksRandom(value) && isSecretValue(value)
 
+/**
+ * A scan for flags that mean a credential only after some command (`-p` after `docker login`,
+ * `-u user:password` after `curl`): the rest of each line that holds the command is searched for
+ * `flag` once, however often the command or the flag repeats. (A lookbehind for the command at
+ * every flag reread up to a few hundred characters each time.) `flag` is global with `d`, and
+ * names the value `secret`, `secret2` or `secret3`.
+ */
+const flagsAfterCommand = (command: RegExp, flag: RegExp) => (text: string): Array<{ start: number; end: number }> => {
+  const found: Array<{ start: number; end: number }> = []
+  // A copy, so that no other scan shares its lastIndex; it jumps to the next line after each command.
+  const commands = new RegExp(command.source, command.flags)
+  let match: RegExpExecArray | null
+  while ((match = commands.exec(text)) !== null) {
+    const from = match.index + match[0].length
+    let to = from
+    while (to < text.length && text.charCodeAt(to) !== 10 && text.charCodeAt(to) !== 13) to++
+    commands.lastIndex = to
+    for (const flagMatch of text.slice(from, to).matchAll(flag)) {
+      const groups = flagMatch.indices?.groups
+      const range = groups?.["secret"] ?? groups?.["secret2"] ?? groups?.["secret3"]
+      if (range !== undefined && range[1] > range[0]) found.push({ start: from + range[0], end: from + range[1] })
+    }
+  }
+  return found
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2a. Tokens known by their prefix, wherever they sit
 // ---------------------------------------------------------------------------------------------
@@ -564,33 +590,26 @@ export const patternRules: ReadonlyArray<PatternRule | ScanRule> = [
   },
   {
     kind: "password",
-    // The command is a lookbehind after the flag, so the scan looks for ` -p` and only there back
-    // along the line (a lookbehind first would be tried at every position).
-    pattern: new RegExp(
-      String.raw`[ \t]-p(?<=\b(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm(?:[ \t]+registry)?)[ \t]+login\b` +
-        String.raw`[^\r\n]{0,200}?[ \t]-p)(?:[ \t]+|=)?${value}`,
-      "dg"
+    scan: flagsAfterCommand(
+      /\b(?:docker|podman|nerdctl|buildah|skopeo|oras|crane|helm(?:[ \t]+registry)?)[ \t]+login\b/g,
+      new RegExp(String.raw`[ \t]-p(?:[ \t]+|=)?${value}`, "dg")
     ),
-    gate: /login/,
-    redact: "secret-group",
     accept: isSecretValue,
     note: "`docker login -p VALUE` (and podman, buildah, helm registry, ...): `-p` is a password only for these"
   },
   {
     kind: "password",
-    pattern: /[ \t]-p(?<=\bmysql(?:dump|admin|sh)?\b[^\r\n]{0,200}?[ \t]-p)(?<secret>[^\s"'\\&,;]+)/dg,
-    gate: /mysql/,
-    redact: "secret-group",
+    scan: flagsAfterCommand(/\bmysql(?:dump|admin|sh)?\b/g, /[ \t]-p(?<secret>[^\s"'\\&,;]+)/dg),
     accept: isSecretValue,
     note: "`mysql -pVALUE` (the password glued to the flag, as the client requires)"
   },
   {
     kind: "password",
-    pattern:
-      /[ \t](?:-u|-U|--user|--proxy-user|-a|--auth)(?<=\b(?:curl|wget|http|xh)\b[^\r\n]{0,400}?[ \t](?:-u|-U|--user|--proxy-user|-a|--auth))(?:[ \t]+|=)?["']?[^\s:"'@]*:(?<secret>[^\s"']+)/dg,
-    redact: "secret-group",
+    scan: flagsAfterCommand(
+      /\b(?:curl|wget|http|xh)\b/g,
+      /[ \t](?:-u|-U|--user|--proxy-user|-a|--auth)(?:[ \t]+|=)?["']?[^\s:"'@]*:(?<secret>[^\s"']+)/dg
+    ),
     accept: isSecretValue,
-    gate: /curl|wget|http|xh/,
     note: "`curl -u user:password` (and wget, httpie): the user stays, the password goes"
   }
 ]
