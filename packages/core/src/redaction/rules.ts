@@ -189,7 +189,9 @@ const textNameKind = (name: string): SecretKind => {
 const describingNames = new Set([
   "name", "username", "user", "login", "email", "id", "type", "kind", "description", "label", "issuer", "url",
   "uri", "host", "hostname", "port", "scheme", "algorithm", "alg", "scope", "scopes", "format", "encoding",
-  "version", "expires", "expiresat", "expiresin", "expiry", "expiration", "created", "createdat", "updatedat"
+  "version", "expires", "expiresat", "expiresin", "expiry", "expiration", "created", "createdat", "updatedat",
+  // Public halves of a credential and settings around it.
+  "clientid", "audience", "region", "provider", "method", "mode", "enabled"
 ].map(normalizeName))
 
 export const isDescribingName = (name: string): boolean => describingNames.has(normalizeName(name))
