@@ -85,8 +85,13 @@ export const fullyDecoded = (text: string): string | undefined => {
 /** The shortest base64 run decoded: 24 bytes, less than any secret worth a rule. */
 const minBase64Run = 32
 
-const isBase64Char = (c: number): boolean =>
-  (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 45 || c === 95
+const base64Chars = (() => {
+  const table = new Uint8Array(128)
+  for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_") table[c.charCodeAt(0)] = 1
+  return table
+})()
+
+const isBase64Char = (c: number): boolean => c < 128 && base64Chars[c] === 1
 
 /**
  * Runs of the base64 (or base64url) alphabet long enough to hold a secret, with their `=` padding:

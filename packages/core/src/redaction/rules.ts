@@ -287,13 +287,24 @@ const nameAlternation = byLongestName
     switch (entry.match) {
       case "exact":
         return String.raw`(?<![A-Za-z0-9_.\-])` + words
+      // The boundary before a last word is checked by `nameInPlace`: a lookbehind in this
+      // alternation made the whole rule eleven times slower.
       case "last-word":
-        return String.raw`(?<=[A-Za-z0-9][_.\-])` + words
       case "suffix":
         return words
     }
   })
   .join("|")
+
+const lastWordNames = new Set(sensitiveNames.filter((entry) => entry.match === "last-word").map((entry) => entry.words.join("")))
+
+/** A last-word name (`pass`) found by a text rule must follow another word and a separator (`DB_PASS`). */
+const nameInPlace = (match: RegExpExecArray): boolean => {
+  const name = match.groups?.["name"]
+  const at = match.indices?.groups?.["name"]?.[0]
+  if (name === undefined || at === undefined || !lastWordNames.has(normalizeName(name))) return true
+  return at >= 2 && /[A-Za-z0-9]/.test(match.input[at - 2]!) && /[_.-]/.test(match.input[at - 1]!)
+}
 
 /** Until the end of the line, a quote or a backslash, without trailing blanks. */
 const restOfLine = String.raw`(?<secret>[^\s"'\\](?:[^\r\n"'\\]*[^\s"'\\])?)`
@@ -577,7 +588,8 @@ export const patternRules: ReadonlyArray<PatternRule | ScanRule> = [
     ),
     redact: "secret-group",
     kindOf: (match) => textNameKind(match.groups?.["name"] ?? ""),
-    accept: (secret, match) => (match.groups?.["secret4"] !== undefined ? looksLikeCredential(secret) : isSecretValue(secret)),
+    accept: (secret, match) =>
+      nameInPlace(match) && (match.groups?.["secret4"] !== undefined ? looksLikeCredential(secret) : isSecretValue(secret)),
     note: "`name = value`, `name: value`, `\"name\": \"value\"` and `?name=value` for the sensitive names above " +
       "(`client_secret` → oidc_client_secret, `AWS_SECRET_ACCESS_KEY` → aws_secret_access_key, ...); also " +
       "`NAME value` with a space when the value is credential-shaped (prose, `the password was not printed`, is not)"
@@ -587,7 +599,7 @@ export const patternRules: ReadonlyArray<PatternRule | ScanRule> = [
     pattern: new RegExp(String.raw`(?<![A-Za-z0-9_-])--(?:[A-Za-z0-9]+[-_])*?(?<name>${nameAlternation})[ \t]+${value}`, "dgi"),
     redact: "secret-group",
     kindOf: (match) => textNameKind(match.groups?.["name"] ?? ""),
-    accept: isSecretValue,
+    accept: (secret, match) => nameInPlace(match) && isSecretValue(secret),
     note: "a long command-line flag and its value after a space: `--password VALUE`, `--client-secret VALUE`"
   },
   {
