@@ -69,16 +69,29 @@ const runScanRule = (text: string, rule: ScanRule, rank: number, out: Array<Cand
  */
 const maxBase64Depth = 2
 
+/** Digests and commit ids: base64 of text is never all hex digits (its letters span the alphabet). */
+const HEX_ONLY = /^(?:[0-9a-f]+|[0-9A-F]+)$/
+
 /**
  * Base64 that decodes to text with a secret in it (a PEM key, a `.env` file, a kubeconfig) is
  * redacted whole, named after the first secret inside: no rule sees `LS0tLS1CRUdJTi...`. All the
  * decoded runs of a text are scanned together, in one scan per layer, whatever their number.
  */
 const runBase64Layer = (text: string, depth: number, rank: number, out: Array<Candidate>): void => {
+  // A run inside what the rules already found (a JWT, a token, a PEM body) is redacted anyway:
+  // decoding it would only cost a second scan.
+  const found = [...out].sort(byPosition)
+  let covering = 0
+  const covered = (run: { readonly start: number; readonly end: number }): boolean => {
+    while (covering < found.length && found[covering]!.end < run.end) covering++
+    for (let i = covering; i < found.length && found[i]!.start <= run.start; i++) if (found[i]!.end >= run.end) return true
+    return false
+  }
   // Each decoded text is scanned as it is and, when it is escaped too, with its escapes undone.
   const runs: Array<{ readonly start: number; readonly end: number }> = []
   const decoded: Array<string> = []
   for (const run of base64Runs(text)) {
+    if (covered(run) || HEX_ONLY.test(text.slice(run.start, run.end))) continue
     const plain = decodeBase64Text(text.slice(run.start, run.end))
     if (plain === undefined) continue
     runs.push(run)

@@ -176,10 +176,16 @@ export const sensitiveNameKind = (name: string): SecretKind | undefined => {
  * The kind of a name found by a text rule. The rule's pattern already placed the boundaries
  * (`(?<=db_)pass`), so only the words are compared.
  */
+const textNameKinds = new Map<string, SecretKind>()
 const textNameKind = (name: string): SecretKind => {
-  const normalized = normalizeName(name)
-  for (const entry of byLongestName) if (entry.inText && normalized.endsWith(entry.words.join(""))) return entry.kind
-  return "secret"
+  let kind = textNameKinds.get(name)
+  if (kind === undefined) {
+    const normalized = normalizeName(name)
+    kind = byLongestName.find((entry) => entry.inText && normalized.endsWith(entry.words.join("")))?.kind ?? "secret"
+    if (textNameKinds.size > 1_000) textNameKinds.clear()
+    textNameKinds.set(name, kind)
+  }
+  return kind
 }
 
 /**

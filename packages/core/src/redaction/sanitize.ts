@@ -142,16 +142,28 @@ const setOwn = (holder: Container, key: string | number, value: unknown): void =
   }
 }
 
-const nameKinds = new Map<string, SecretKind | null>()
-const nameKind = (key: string): SecretKind | undefined => {
-  let kind = nameKinds.get(key)
-  if (kind === undefined) {
-    if (nameKinds.size > 10_000) nameKinds.clear()
-    kind = sensitiveNameKind(key) ?? null
-    nameKinds.set(key, kind)
-  }
-  return kind ?? undefined
+/** What a key says, worked out once per distinct key: documents repeat their keys thousands of times. */
+interface KeyMeaning {
+  /** The kind of secret the key names, if any. */
+  readonly kind: SecretKind | undefined
+  /** The key describes a secret rather than holds one (`name`, `type`, ...). */
+  readonly describes: boolean
+  /** The key names the entry of a name/value list (`name`, `key`, `ParameterKey`, ...). */
+  readonly namesEntry: boolean
 }
+
+const keyMeanings = new Map<string, KeyMeaning>()
+const meaningOf = (key: string): KeyMeaning => {
+  let meaning = keyMeanings.get(key)
+  if (meaning === undefined) {
+    if (keyMeanings.size > 10_000) keyMeanings.clear()
+    meaning = { kind: sensitiveNameKind(key), describes: isDescribingName(key), namesEntry: isEntryNameField(key) }
+    keyMeanings.set(key, meaning)
+  }
+  return meaning
+}
+
+const nameKind = (key: string): SecretKind | undefined => meaningOf(key).kind
 
 const isPlainContainer = (value: object): boolean => {
   if (Array.isArray(value)) return true
@@ -166,7 +178,7 @@ const isPlainContainer = (value: object): boolean => {
 const entryKind = (source: Record<string, unknown>): { readonly field: string; readonly kind: SecretKind } | undefined => {
   for (const field of Object.keys(source)) {
     const name = source[field]
-    if (typeof name !== "string" || !isEntryNameField(field)) continue
+    if (typeof name !== "string" || !meaningOf(field).namesEntry) continue
     const kind = nameKind(name)
     if (kind !== undefined) return { field, kind }
   }
@@ -227,7 +239,7 @@ class JsonWalk {
           const serviceAccount = source["type"] === "service_account"
           const entry = entryKind(source)
           for (const name of Object.keys(source)) {
-            const describes = isDescribingName(name) || name === entry?.field
+            const describes = meaningOf(name).describes || name === entry?.field
             const kind = serviceAccount && (name === "private_key" || name === "private_key_id")
               ? "gcp_service_account_key"
               : nameKind(name) ?? (describes ? undefined : sensitive ?? entry?.kind)

@@ -3,8 +3,8 @@
  *
  * A regular expression for this (`://user:(password{1,1024}?)@(?=host)`) restarts at every `://`
  * and reads up to 1 024 characters ahead each time: 64 KiB of `://a:` cost ~20 ms per string.
- * Here every `@` is judged once ("is a host after it?"), the answer is tabulated right to left,
- * and each `://` then finds its password's end in constant time, so the work is linear.
+ * Here every `@` is judged once ("is a host after it?") and every character read at most twice,
+ * so the work is linear.
  *
  * Tabs and line breaks do not end a part: a URL parser removes them (WHATWG URL), so
  * `https://u:pa<TAB>ss@host` still yields the password `pass`.
@@ -26,36 +26,6 @@ const endsHost = (c: number): boolean => endsUrl(c) || c === 47 || c === 63 || c
 /** The longest password considered: beyond it an `@` is more likely some later address. */
 export const maxUrlPasswordLength = 1024
 
-/**
- * hostAfter[i]: the nearest `@` at or after i that a host follows, or n. A host follows an `@`
- * when a non-empty run of host characters comes next and ends the URL, or reaches a `:` (a port).
- * urlEnd[i]: the nearest position at or after i that ends a URL, or n.
- */
-const tabulate = (text: string): { readonly hostAfter: Int32Array; readonly urlEnd: Int32Array } => {
-  const n = text.length
-  const hostAfter = new Int32Array(n + 1)
-  const urlEnd = new Int32Array(n + 1)
-  hostAfter[n] = n
-  urlEnd[n] = n
-  // Host runs of different `@`s cannot overlap (a host stops at `@`), so judging each is linear.
-  const hostFollows = new Uint8Array(n)
-  for (let i = text.indexOf("@"); i >= 0; i = text.indexOf("@", i + 1)) {
-    let j = i + 1
-    let port = false
-    while (j < n && !endsHost(text.charCodeAt(j))) {
-      if (text.charCodeAt(j) === 58 && j > i + 1) port = true
-      j++
-    }
-    if (j > i + 1 && (j === n || text.charCodeAt(j) !== 64 || port)) hostFollows[i] = 1
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    hostAfter[i] = hostFollows[i] === 1 ? i : hostAfter[i + 1]!
-    urlEnd[i] = endsUrl(text.charCodeAt(i)) ? i : urlEnd[i + 1]!
-  }
-
-  return { hostAfter, urlEnd }
-}
-
 export interface UrlPassword {
   readonly start: number
   readonly end: number
@@ -69,20 +39,43 @@ export const findUrlPasswords = (text: string): Array<UrlPassword> => {
   if (at < 0 || text.indexOf("@", at) < 0) return found
   const n = text.length
 
-  // Tabulated on the first `user:` after a `://`: most texts with URLs have none.
-  let tables: { readonly hostAfter: Int32Array; readonly urlEnd: Int32Array } | undefined
+  // Passwords start further right each time, so both answers below are pointers that only move
+  // forward: each `@` is judged once, each character read at most twice.
+
+  // The first `@` at or after the last question that a host follows (n if none). A host follows when
+  // a non-empty run of host characters comes next and ends the URL, or reaches a `:` (a port).
+  let hostAt = -1
+  const hostAtFrom = (from: number): number => {
+    if (hostAt >= from) return hostAt
+    for (let i = text.indexOf("@", from); ; i = text.indexOf("@", i + 1)) {
+      if (i < 0) return (hostAt = n)
+      let j = i + 1
+      let port = false
+      while (j < n && !endsHost(text.charCodeAt(j))) {
+        if (text.charCodeAt(j) === 58 && j > i + 1) port = true
+        j++
+      }
+      if (j > i + 1 && (j === n || text.charCodeAt(j) !== 64 || port)) return (hostAt = i)
+    }
+  }
+  // The first position at or after the last question that ends a URL (n if none).
+  let endAt = -1
+  const endFrom = (from: number): number => {
+    if (endAt >= from) return endAt
+    let j = from
+    while (j < n && !endsUrl(text.charCodeAt(j))) j++
+    return (endAt = j)
+  }
 
   while (at >= 0) {
     let user = at + 3
     while (user < n && !endsUser(text.charCodeAt(user))) user++
     let next = at + 1
     if (user < n && text.charCodeAt(user) === 58) {
-      tables ??= tabulate(text)
-      const { hostAfter, urlEnd } = tables
       const start = user + 1
       // At least one character of password, so the `@` is searched from start + 1.
-      const atSign = start + 1 <= n ? hostAfter[Math.min(start + 1, n)]! : n
-      if (atSign < urlEnd[start]! && atSign - start <= maxUrlPasswordLength) {
+      const atSign = start < n ? hostAtFrom(start + 1) : n
+      if (atSign < endFrom(start) && atSign - start <= maxUrlPasswordLength) {
         found.push({ start, end: atSign })
         next = atSign
       }
