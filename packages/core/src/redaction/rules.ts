@@ -6,13 +6,22 @@
  *    of their reports becomes. The rules themselves are imported, not copied, and run synchronously
  *    (see `secretlint.ts`).
  * 2. `patternRules`: what the preset lacks (our own `rp_` tokens, JWTs, OIDC client secrets,
- *    kubeconfigs, payment providers, passwords in URLs, Authorization headers, ...) and the
- *    preset reports whose ranges do not delimit the secret exactly enough to redact.
+ *    kubeconfigs, payment providers, passwords in URLs, Authorization headers, command-line
+ *    credentials, ...) and the preset reports whose ranges do not delimit the secret exactly enough
+ *    to redact. First among them the `prefixedTokens` table: tokens known by their prefix, found
+ *    wherever they start (also glued to other word characters).
  * 3. `sensitiveNames`: names whose values are secret whatever they look like. `sanitizeJson`
- *    applies them to object keys; the last pattern rule applies them to `name = value` text.
+ *    applies them to object keys (and what lies below them); the `name = value` and `--flag value`
+ *    rules apply them to text.
+ *
+ * Every rule must run in time linear in the text (see test/redaction/linearTime.test.ts): a pattern
+ * may not reread a long stretch at every place it starts, nor start with a lookbehind; where no
+ * expression can be linear, a rule is a hand-written scan (`ScanRule`).
  *
  * Where findings overlap, the one that starts first wins, then the longer one, then the one
  * listed first (the preset's findings come before `patternRules`); the redaction covers the union.
+ * Decoded forms of the text (percent-encoding, `\u` escapes, base64) are scanned too, see
+ * `decodings.ts`.
  */
 import type { SecretKind } from "./SecretKind.ts"
 import { hasRpTokenChecksum } from "./tokenChecksums.ts"

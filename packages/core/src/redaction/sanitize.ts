@@ -303,8 +303,10 @@ const renameKeys = (holder: Record<string, unknown>, renames: ReadonlyMap<string
  * Returns a sanitized copy of a JSON value: every string (values and keys) is scanned like
  * `sanitizeText`; values under sensitive names (`password`, `client_secret`, `apiKey`, `token`,
  * `authorization`, `cookie`, `session`, ... and their `-`/`_`/camelCase variants, see `rules.ts`)
- * are replaced whole when they are non-empty strings, numbers or booleans; containers nested
- * deeper than `maxJsonDepth` and cycles are replaced by a marker. The input is not modified.
+ * are replaced whole when they are non-empty strings, numbers or booleans, at any depth below the
+ * name except under keys that describe (`name`, `username`, `type`, ...), and so are the values of
+ * name/value entries whose name is sensitive (`{"name": "DB_PASSWORD", "value": ...}`); containers
+ * nested deeper than `maxJsonDepth` and cycles are replaced by a marker. The input is not modified.
  */
 export const sanitizeJson = (value: unknown): SanitizedJson => {
   const walk = new JsonWalk()
