@@ -7,10 +7,31 @@ export const EvidenceLimits = {
   itemsPerRequest: 100,
   summaryBytes: 2 * 1024,
   detailsBytes: 64 * 1024,
+  /** Containers inside one another, the details object itself counted as 1. */
+  detailsDepth: 32,
   urlLength: 2048
 } as const
 
 const utf8Bytes = (text: string) => new TextEncoder().encode(text).byteLength
+
+/**
+ * Whether `value` holds containers nested deeper than `limit` (the value itself at depth 1).
+ * Walks with an explicit stack and stops at the first container too deep: recursion (as in
+ * `JSON.stringify`) overflows the stack at a few thousand levels, which 8 KiB of `[[[...` reach.
+ * A cycle, impossible in parsed JSON, counts as too deep rather than looping.
+ */
+export const nestedDeeperThan = (value: unknown, limit: number): boolean => {
+  const stack: Array<readonly [unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!
+    if (typeof current !== "object" || current === null) continue
+    if (depth > limit) return true
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
 
 /** Source and type names: what connectors and required-evidence parameters refer to. */
 export const EvidenceName = Schema.String.check(
@@ -55,11 +76,15 @@ export const EvidenceItem = Schema.Struct({
   /** Free-form JSON, sanitized before it is stored. */
   details: Schema.optionalKey(
     Schema.Record(Schema.String, Schema.Unknown).check(
-      Schema.makeFilter((value: object) =>
-        utf8Bytes(JSON.stringify(value)) <= EvidenceLimits.detailsBytes
+      // Depth first: the size check serializes recursively, which only bounded depth makes safe.
+      Schema.makeFilter((value: object) => {
+        if (nestedDeeperThan(value, EvidenceLimits.detailsDepth)) {
+          return `must be nested at most ${EvidenceLimits.detailsDepth} levels deep`
+        }
+        return utf8Bytes(JSON.stringify(value)) <= EvidenceLimits.detailsBytes
           ? undefined
           : `must be at most ${EvidenceLimits.detailsBytes} bytes as JSON`
-      )
+      })
     )
   ),
   /** Details shown to workspace admins and owners only. */

@@ -5,6 +5,7 @@
  * secret scanner would take for a real credential (and no `rp_` token literal).
  */
 import type { SecretKind } from "@releasepassport/core"
+import { crc32 } from "node:zlib"
 
 const upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 const lower = "abcdefghijklmnopqrstuvwxyz"
@@ -52,10 +53,15 @@ export interface Positive {
   readonly secrets: ReadonlyArray<readonly [SecretKind, string]>
   /** Builds the input from the secrets, and the expected output from their markers. */
   readonly render: (...values: Array<string>) => string
+  /**
+   * The expected output from the markers, when it is not `render` of them: a secret found only
+   * once its text is decoded comes back in the decoded text.
+   */
+  readonly sanitized?: (...markers: Array<string>) => string
 }
 
 export const input = (p: Positive): string => p.render(...p.secrets.map(([, secret]) => secret))
-export const expected = (p: Positive): string => p.render(...p.secrets.map(([kind]) => marker(kind)))
+export const expected = (p: Positive): string => (p.sanitized ?? p.render)(...p.secrets.map(([kind]) => marker(kind)))
 
 const one = (name: string, kind: SecretKind, secret: string, render: (value: string) => string): Positive => ({
   name,
@@ -276,4 +282,118 @@ export const negatives: ReadonlyArray<string> = [
   "AWS account 123456789012 in eu-west-1",
   "v1.2.3-rc.1+build.5",
   "[REDACTED:github_token] was already redacted"
+]
+
+// ---------------------------------------------------------------------------------------------
+// Bypasses found by attacking a running server: each got through once and was stored raw.
+// ---------------------------------------------------------------------------------------------
+
+const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+const base62 = (value: number, width: number): string => {
+  let out = ""
+  for (let rest = value; rest > 0; rest = Math.floor(rest / 62)) out = base62Alphabet[rest % 62] + out
+  return out.padStart(width, "0")
+}
+
+/**
+ * A well-formed Release Passport API token: `rp_` + 43 base62 characters + the base62 CRC-32 of
+ * those 43 (6 characters), as the server issues them. Built here with Node's CRC-32, not the
+ * sanitizer's, so that the two are checked against each other.
+ */
+export const rpToken = (): string => {
+  const body = fake(43)
+  return "rp" + "_" + body + base62(crc32(body), 6)
+}
+
+/** Percent-encoding of every character that `encodeURIComponent` leaves alone too, but letters and digits. */
+const percentAll = (text: string): string => encodeURIComponent(text).replace(/[!'()*._~-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+
+/** Text that spells its first letter as a `\uXXXX` escape, as JSON and JavaScript source may. */
+const firstLetterEscaped = (text: string): string =>
+  `\\u${text.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}${text.slice(1)}`
+
+export const bypasses: ReadonlyArray<Positive> = [
+  // A known token glued to word characters: a word boundary before or after it no longer holds.
+  one("rp token after `ci_`", "rp_token", rpToken(), (s) => `pushed with ci_${s} to the gate`),
+  one("rp token after a letter", "rp_token", rpToken(), (s) => `see x${s} in the job log`),
+  one("rp token glued inside a URL", "rp_token", rpToken(), (s) => `https://rp.example.com/hook?k=x${s}&run=7`),
+  one("rp token glued inside a comment", "rp_token", rpToken(), (s) => `// TODO remove tok${s} before merging`),
+  one("AWS key id with a suffix", "aws_access_key_id", "AKIA" + fakeUpper(16), (s) => `aws key ${s}_prod rotated`),
+  one("AWS key id after a prefix", "aws_access_key_id", "AKIA" + fakeUpper(16), (s) => `aws_key_id_${s} in use`),
+  one("GitHub token after a letter", "github_token", "ghp_" + fake(36), (s) => `cloned with x${s} (ok)`),
+  one("Stripe key after a letter", "stripe_key", "sk_" + "live_" + fake(32), (s) => `charging with x${s} now`),
+  one("Slack token after `id_`", "slack_token", `xoxb-${fakeDigits(12)}-${fakeDigits(13)}-${fake(24)}`, (s) => `bot id_${s} posted`),
+  one("GitHub token glued in a URL", "github_token", "ghp_" + fake(36), (s) => `https://ci.example.com/?t=tok${s}`),
+  // Names the `name = value` rule did not know.
+  one("`pwd` name", "password", fakePassword(16), (s) => `MYSQL_PWD=${s} mysql -h db`),
+  one("`db_pass` name", "password", fakePassword(16), (s) => `DB_PASS=${s}`),
+  one("name and value separated by a space", "aws_secret_access_key", awsSecret(), (s) => `AWS_SECRET_ACCESS_KEY ${s}`),
+  one("long flag and value separated by a space", "password", fakePassword(12), (s) => `helm repo add acme https://charts.example.com --password ${s} --username ci`),
+  one("docker login -p", "password", fakePassword(20), (s) => `docker login -u ci -p ${s} registry.example.com`),
+  one("curl -u user:password", "password", fakePassword(18), (s) => `curl -sf -u ci:${s} https://artifacts.example.com/upload`),
+  // What a URL parser reads differently from the text.
+  one("URL password with a tab", "url_password", `${fake(8)}\t${fake(8)}`, (s) => `postgres://app:${s}@db.internal:5432/app`),
+  one("URL password with a newline", "url_password", `${fake(8)}\n${fake(8)}`, (s) => `https://ci-bot:${s}@git.example.com/acme/app.git`),
+  // Encodings.
+  {
+    name: "double percent-encoding",
+    secrets: [["password", fake(20)]],
+    render: (s = "") => `https://ci.example.com/run?note=${encodeURIComponent(percentAll(`DB_PASSWORD=${s}`))}`,
+    sanitized: (m = "") => `https://ci.example.com/run?note=DB_PASSWORD=${m}`
+  },
+  one("base64 of a private key", "private_key", b64(pem("PRIVATE KEY") + "\n"), (s) => `tls.key: ${s}\ntls.crt: none`),
+  {
+    name: "\\u escape inside a string",
+    secrets: [["aws_access_key_id", "AKIA" + fakeUpper(16)]],
+    render: (s = "") => `{"aws": {"key": "${s.startsWith("[") ? s : firstLetterEscaped(s)}"}}`,
+    sanitized: (m = "") => `{"aws": {"key": "${m}"}}`
+  }
+]
+
+export interface JsonBypass {
+  readonly name: string
+  readonly input: unknown
+  readonly expected: unknown
+  /** Values that must not survive anywhere in the output. */
+  readonly secrets: ReadonlyArray<string>
+}
+
+const jsonSecret = fakePassword(18)
+const jsonSecret2 = fakePassword(18)
+const jsonSecret3 = fake(40)
+const jsonSecret4 = fakePassword(18)
+const jsonSecret5 = fakePassword(14)
+const jsonSecret6 = fakePassword(14)
+
+export const jsonBypasses: ReadonlyArray<JsonBypass> = [
+  {
+    name: "a secret one level below a sensitive name",
+    input: { password: { value: jsonSecret } },
+    expected: { password: { value: marker("password") } },
+    secrets: [jsonSecret]
+  },
+  {
+    name: "a secret in an array of objects below a sensitive name",
+    input: { password: [{ v: jsonSecret2 }] },
+    expected: { password: [{ v: marker("password") }] },
+    secrets: [jsonSecret2]
+  },
+  {
+    name: "an OIDC client secret one level down",
+    input: { client_secret: { value: jsonSecret3 } },
+    expected: { client_secret: { value: marker("oidc_client_secret") } },
+    secrets: [jsonSecret3]
+  },
+  {
+    name: "a Kubernetes env list entry",
+    input: { env: [{ name: "LOG_LEVEL", value: "debug" }, { name: "DB_PASSWORD", value: jsonSecret4 }] },
+    expected: { env: [{ name: "LOG_LEVEL", value: "debug" }, { name: "DB_PASSWORD", value: marker("password") }] },
+    secrets: [jsonSecret4]
+  },
+  {
+    name: "`pwd` and `db_pass` keys",
+    input: { pwd: jsonSecret5, db_pass: jsonSecret6 },
+    expected: { pwd: marker("password"), db_pass: marker("password") },
+    secrets: [jsonSecret5, jsonSecret6]
+  }
 ]

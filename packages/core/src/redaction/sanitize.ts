@@ -1,5 +1,6 @@
-import { findSecrets, type SecretSpan } from "./findSecrets.ts"
-import { sensitiveNameKind } from "./rules.ts"
+import { fullyDecoded } from "./decodings.ts"
+import { findSecretsInEach, type SecretSpan } from "./findSecrets.ts"
+import { isDescribingName, isEntryNameField, sensitiveNameKind } from "./rules.ts"
 import { isMarker, redactionMarker, type SecretKind } from "./SecretKind.ts"
 
 /** What a sanitizer removed: how many values, and of which kinds (never the values). */
@@ -57,70 +58,81 @@ const redactSpans = (
   return out + text.slice(at, to)
 }
 
-const scanText = (text: string): SanitizedText => {
-  const spans = findSecrets(text)
-  if (spans.length === 0) return { text, redactions: 0, kinds: [] }
-  const tally = new Tally()
-  const sanitized = redactSpans(text, spans, 0, text.length, tally)
-  return { text: sanitized, redactions: tally.redactions, kinds: tally.sortedKinds() }
+interface TextResult extends SanitizedText {
+  /** The kind of the one finding that is the whole text, if there is one. */
+  readonly whole: SecretKind | undefined
 }
 
-const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/
-const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g
-
-/** Decodes every well-formed run of percent-escapes; a run that is not valid UTF-8 stays as it is. */
-const percentDecode = (text: string): string =>
-  text.replace(PERCENT_RUN, (run) => {
-    try {
-      return decodeURIComponent(run)
-    } catch {
-      return run
-    }
-  })
+const redacted = (text: string, spans: ReadonlyArray<SecretSpan>): SanitizedText => {
+  if (spans.length === 0) return { text, redactions: 0, kinds: [] }
+  const tally = new Tally()
+  return { text: redactSpans(text, spans, 0, text.length, tally), redactions: tally.redactions, kinds: tally.sortedKinds() }
+}
 
 /**
- * Replaces every secret in `text` by `[REDACTED:<kind>]`. Sanitizing twice changes nothing more.
+ * Sanitizes many texts with two scans, however many texts there are: one of them all as they
+ * are, and one of those that are encoded, decoded.
  *
- * Secrets can hide behind percent-encoding (`?note=TOKEN%3Drp_...` has no word boundary before
- * the prefix), so text with escapes is also scanned decoded; when that finds more, the decoded,
- * sanitized text is what is returned: a changed encoding is a small price for not storing a secret.
+ * Secrets can hide behind encodings (`?note=DB_PASSWORD%253D...`, `"\u0041KIA..."`), so encoded
+ * text is also decoded, every layer (at most `maxDecodingLayers`), and scanned again. The decoded
+ * text is decoded from the input, not from its sanitized form: a redaction in the encoded text
+ * (a key id found glued after `%2C`) would take away the context that finds more once decoded (the
+ * secret key beside that id). When the decoded text holds more secrets, its sanitized form is what
+ * is returned: a changed encoding is a small price for not storing a secret.
+ */
+const sanitizeEach = (texts: ReadonlyArray<string>): Array<TextResult> => {
+  const results: Array<TextResult> = findSecretsInEach(texts).map((spans, i) => {
+    const text = texts[i]!
+    const only = spans.length === 1 ? spans[0]! : undefined
+    const whole = only !== undefined && only.start === 0 && only.end === text.length ? only.kind : undefined
+    return { ...redacted(text, spans), whole }
+  })
+
+  const which: Array<number> = []
+  const decoded: Array<string> = []
+  texts.forEach((text, i) => {
+    const plain = fullyDecoded(text)
+    if (plain === undefined) return
+    which.push(i)
+    decoded.push(plain)
+  })
+  if (decoded.length === 0) return results
+  findSecretsInEach(decoded).forEach((spans, k) => {
+    if (spans.length === 0) return
+    const i = which[k]!
+    const direct = results[i]!
+    const layered = redacted(decoded[k]!, spans)
+    // The direct result covered everything when decoding it gives the same as sanitizing the
+    // decoded text; then it is kept, with its encoding.
+    if ((fullyDecoded(direct.text) ?? direct.text) === layered.text) return
+    results[i] = { ...layered, whole: direct.whole }
+  })
+  return results
+}
+
+/**
+ * Replaces every secret in `text` by `[REDACTED:<kind>]`, also behind percent-encoding and `\u`
+ * escapes (then the decoded text is returned, see `sanitizeEach`). Sanitizing twice changes
+ * nothing more.
  */
 export const sanitizeText = (text: string): SanitizedText => {
-  const direct = scanText(text)
-  if (!PERCENT_ESCAPE.test(direct.text)) return direct
-  const decoded = scanText(percentDecode(direct.text))
-  if (decoded.redactions === 0) return direct
-  return {
-    text: decoded.text,
-    redactions: direct.redactions + decoded.redactions,
-    kinds: [...new Set([...direct.kinds, ...decoded.kinds])].sort()
-  }
+  if (text === "") return { text, redactions: 0, kinds: [] }
+  const { text: sanitized, redactions, kinds } = sanitizeEach([text])[0]!
+  return { text: sanitized, redactions, kinds }
 }
 
 // --- JSON ---------------------------------------------------------------------------------------
 
 type Container = Record<string, unknown> | Array<unknown>
 
-/**
- * A string of the input (a value or an object key) waiting for the one scan of all strings.
- * `start` is its offset in the joined text.
- */
+/** A string of the input (a value or an object key) waiting for the one scan of all strings. */
 interface Pending {
   readonly holder: Container
   readonly key: string | number
   readonly text: string
-  readonly start: number
   /** A value: replaced whole when it sits under a sensitive name; a key: renamed if it holds a secret. */
   readonly role: { readonly value: SecretKind | undefined } | "key"
 }
-
-/**
- * Strings are scanned together, joined by a separator that no rule matches across (a newline stops
- * every single-line rule; NUL stops the multi-line ones), and findings that still straddle two
- * strings are cut at the boundary. One scan of ~64 KiB is far cheaper than thousands of scans of
- * short strings.
- */
-const separator = "\n\u0000\n"
 
 const setOwn = (holder: Container, key: string | number, value: unknown): void => {
   if (key === "__proto__") {
@@ -130,16 +142,28 @@ const setOwn = (holder: Container, key: string | number, value: unknown): void =
   }
 }
 
-const nameKinds = new Map<string, SecretKind | null>()
-const nameKind = (key: string): SecretKind | undefined => {
-  let kind = nameKinds.get(key)
-  if (kind === undefined) {
-    if (nameKinds.size > 10_000) nameKinds.clear()
-    kind = sensitiveNameKind(key) ?? null
-    nameKinds.set(key, kind)
-  }
-  return kind ?? undefined
+/** What a key says, worked out once per distinct key: documents repeat their keys thousands of times. */
+interface KeyMeaning {
+  /** The kind of secret the key names, if any. */
+  readonly kind: SecretKind | undefined
+  /** The key describes a secret rather than holds one (`name`, `type`, ...). */
+  readonly describes: boolean
+  /** The key names the entry of a name/value list (`name`, `key`, `ParameterKey`, ...). */
+  readonly namesEntry: boolean
 }
+
+const keyMeanings = new Map<string, KeyMeaning>()
+const meaningOf = (key: string): KeyMeaning => {
+  let meaning = keyMeanings.get(key)
+  if (meaning === undefined) {
+    if (keyMeanings.size > 10_000) keyMeanings.clear()
+    meaning = { kind: sensitiveNameKind(key), describes: isDescribingName(key), namesEntry: isEntryNameField(key) }
+    keyMeanings.set(key, meaning)
+  }
+  return meaning
+}
+
+const nameKind = (key: string): SecretKind | undefined => meaningOf(key).kind
 
 const isPlainContainer = (value: object): boolean => {
   if (Array.isArray(value)) return true
@@ -147,17 +171,27 @@ const isPlainContainer = (value: object): boolean => {
   return proto === Object.prototype || proto === null
 }
 
+/**
+ * The kind that a sensitive entry name gives the other values of a name/value entry
+ * (`{"name": "DB_PASSWORD", "value": ...}`), and the field that names it.
+ */
+const entryKind = (source: Record<string, unknown>): { readonly field: string; readonly kind: SecretKind } | undefined => {
+  for (const field of Object.keys(source)) {
+    const name = source[field]
+    if (typeof name !== "string" || !meaningOf(field).namesEntry) continue
+    const kind = nameKind(name)
+    if (kind !== undefined) return { field, kind }
+  }
+  return undefined
+}
+
 class JsonWalk {
-  readonly parts: Array<string> = []
   readonly pending: Array<Pending> = []
   readonly tally = new Tally()
-  private offset = 0
   private readonly ancestors = new Set<object>()
 
   private queue(holder: Container, key: string | number, text: string, role: Pending["role"]): void {
-    this.pending.push({ holder, key, text, start: this.offset, role })
-    this.parts.push(text)
-    this.offset += text.length + separator.length
+    this.pending.push({ holder, key, text, role })
   }
 
   private redactWhole(holder: Container, key: string | number, kind: SecretKind): void {
@@ -165,7 +199,11 @@ class JsonWalk {
     this.tally.add(kind)
   }
 
-  /** Copies `input` into `holder[key]`; `sensitive` is the kind named by the enclosing key, if any. */
+  /**
+   * Copies `input` into `holder[key]`; `sensitive` is the kind named by the enclosing key, if any.
+   * It flows down through containers (`{"password": {"value": ...}}`, `{"password": [{"v": ...}]}`),
+   * except into keys that describe rather than hold (`name`, `username`, `type`, ...).
+   */
   place(holder: Container, key: string | number, input: unknown, depth: number, sensitive: SecretKind | undefined): void {
     let value = input
     if (typeof value === "object" && value !== null && !isPlainContainer(value)) {
@@ -176,13 +214,6 @@ class JsonWalk {
       case "string":
         setOwn(holder, key, value)
         if (value === "" || isMarker(value)) return
-        if (sensitive === undefined && PERCENT_ESCAPE.test(value)) {
-          // Rare: scanned on its own so that its decoded form is checked too (see sanitizeText).
-          const sanitized = sanitizeText(value)
-          setOwn(holder, key, sanitized.text)
-          this.tally.addAll(sanitized)
-          return
-        }
         this.queue(holder, key, value, { value: sensitive })
         return
       case "number":
@@ -199,17 +230,19 @@ class JsonWalk {
         if (Array.isArray(value)) {
           const out: Array<unknown> = new Array(value.length)
           setOwn(holder, key, out)
-          // A sensitive name covers the primitives of its array (`"cookies": ["a=1", "b=2"]`).
+          // A sensitive name covers its array (`"cookies": ["a=1", "b=2"]`, `"password": [{"v": ...}]`).
           for (let i = 0; i < value.length; i++) this.place(out, i, value[i], depth + 1, sensitive)
         } else {
           const source = value as Record<string, unknown>
           const out: Record<string, unknown> = {}
           setOwn(holder, key, out)
           const serviceAccount = source["type"] === "service_account"
+          const entry = entryKind(source)
           for (const name of Object.keys(source)) {
+            const describes = meaningOf(name).describes || name === entry?.field
             const kind = serviceAccount && (name === "private_key" || name === "private_key_id")
               ? "gcp_service_account_key"
-              : nameKind(name)
+              : nameKind(name) ?? (describes ? undefined : sensitive ?? entry?.kind)
             this.place(out, name, source[name], depth + 1, kind)
             // No rule finds a secret in fewer than 8 characters; most keys are shorter.
             if (name.length >= 8) this.queue(out, name, name, "key")
@@ -227,32 +260,25 @@ class JsonWalk {
   /** Scans every queued string at once and writes the redacted strings and keys back. */
   finish(): void {
     if (this.pending.length === 0) return
-    const joined = this.parts.join(separator)
-    const spans = findSecrets(joined)
+    const results = sanitizeEach(this.pending.map((item) => item.text))
     const renames = new Map<Record<string, unknown>, Map<string, string>>()
-    let next = 0
-    for (const item of this.pending) {
-      const end = item.start + item.text.length
-      while (next < spans.length && spans[next]!.end <= item.start) next++
-      const inside: Array<SecretSpan> = []
-      for (let i = next; i < spans.length && spans[i]!.start < end; i++) inside.push(spans[i]!)
-
+    this.pending.forEach((item, i) => {
+      const result = results[i]!
       if (item.role === "key") {
-        if (inside.length === 0) continue
-        const renamed = redactSpans(joined, inside, item.start, end, this.tally)
+        if (result.redactions === 0) return
+        this.tally.addAll(result)
         const holder = item.holder as Record<string, unknown>
         let forHolder = renames.get(holder)
         if (forHolder === undefined) renames.set(holder, (forHolder = new Map()))
-        forHolder.set(item.key as string, renamed)
+        forHolder.set(item.key as string, result.text)
       } else if (item.role.value !== undefined) {
         // The whole value goes; name it after what it is when one finding is exactly the value.
-        const only = inside.length === 1 ? inside[0]! : undefined
-        const kind = only !== undefined && only.start <= item.start && only.end >= end ? only.kind : item.role.value
-        this.redactWhole(item.holder, item.key, kind)
-      } else if (inside.length > 0) {
-        setOwn(item.holder, item.key, redactSpans(joined, inside, item.start, end, this.tally))
+        this.redactWhole(item.holder, item.key, result.whole ?? item.role.value)
+      } else if (result.redactions > 0) {
+        setOwn(item.holder, item.key, result.text)
+        this.tally.addAll(result)
       }
-    }
+    })
     for (const [holder, forHolder] of renames) renameKeys(holder, forHolder)
   }
 }
@@ -277,8 +303,10 @@ const renameKeys = (holder: Record<string, unknown>, renames: ReadonlyMap<string
  * Returns a sanitized copy of a JSON value: every string (values and keys) is scanned like
  * `sanitizeText`; values under sensitive names (`password`, `client_secret`, `apiKey`, `token`,
  * `authorization`, `cookie`, `session`, ... and their `-`/`_`/camelCase variants, see `rules.ts`)
- * are replaced whole when they are non-empty strings, numbers or booleans; containers nested
- * deeper than `maxJsonDepth` and cycles are replaced by a marker. The input is not modified.
+ * are replaced whole when they are non-empty strings, numbers or booleans, at any depth below the
+ * name except under keys that describe (`name`, `username`, `type`, ...), and so are the values of
+ * name/value entries whose name is sensitive (`{"name": "DB_PASSWORD", "value": ...}`); containers
+ * nested deeper than `maxJsonDepth` and cycles are replaced by a marker. The input is not modified.
  */
 export const sanitizeJson = (value: unknown): SanitizedJson => {
   const walk = new JsonWalk()

@@ -19,7 +19,7 @@ import type {
   SecretLintSourceCode
 } from "@secretlint/types"
 import type { SecretKind } from "./SecretKind.ts"
-import { secretlintRuleUses, type SecretlintRuleUse } from "./rules.ts"
+import { secretlintRuleUses, type SecretlintRuleSkip, type SecretlintRuleUse } from "./rules.ts"
 
 export interface LibraryFinding {
   readonly start: number
@@ -70,11 +70,12 @@ const extendToTokenEnd = (text: string, end: number): number => {
 const defaultUse: SecretlintRuleUse = { kind: "third_party_token" }
 
 /**
- * Prepares the given secretlint rules (the recommended preset by default) as configured by
- * `secretlintRuleUses`, and returns a synchronous scanner.
+ * Prepares the given secretlint rules (the recommended preset by default) as configured by `uses`
+ * (`secretlintRuleUses` by default), and returns a synchronous scanner.
  */
 export const makeSecretlintScanner = (
-  creators: ReadonlyArray<SecretLintRuleCreator<never>> = presetRules as ReadonlyArray<SecretLintRuleCreator<never>>
+  creators: ReadonlyArray<SecretLintRuleCreator<never>> = presetRules as ReadonlyArray<SecretLintRuleCreator<never>>,
+  uses: Readonly<Record<string, SecretlintRuleUse | SecretlintRuleSkip>> = secretlintRuleUses
 ): ((text: string) => Array<LibraryFinding>) => {
   // Reports go to the scan under way; there is exactly one at a time because scanning is synchronous.
   let sink: Array<LibraryFinding> | undefined
@@ -83,7 +84,7 @@ export const makeSecretlintScanner = (
 
   for (const creator of creators) {
     const id = creator.meta.id
-    const configured = secretlintRuleUses[id]
+    const configured = uses[id]
     if (configured !== undefined && "skip" in configured) continue
     const use = configured ?? defaultUse
     const context: SecretLintRuleContext = {

@@ -79,6 +79,26 @@ describe("sanitizeJson: values under sensitive names", () => {
     expect(result.redactions).toBe(1)
   })
 
+  it("redacts what lies below a sensitive name, but keeps the fields that describe it", () => {
+    const clientSecret = fake(32)
+    const refresh = fake(24)
+    const result = sanitizeJson({
+      auth: { type: "oidc", issuer: "https://id.example.com", clientId: "rp-console", clientSecret, settings: { refresh } },
+      token: { expires_in: 3600, scope: "read" }
+    })
+    expect(result.value).toEqual({
+      auth: {
+        type: "oidc",
+        issuer: "https://id.example.com",
+        clientId: "rp-console",
+        clientSecret: marker("oidc_client_secret"),
+        settings: { refresh: marker("credential") }
+      },
+      token: { expires_in: 3600, scope: "read" }
+    })
+    noneSurvive(result, [clientSecret, refresh])
+  })
+
   it("names the value after what it is when the whole value is a known token", () => {
     const token = "ghp_" + fake(36)
     const mixed = `prefix ${"ghp_" + fake(36)}`

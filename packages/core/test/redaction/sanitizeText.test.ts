@@ -120,13 +120,24 @@ describe("sanitizeText: stays linear on hostile input", () => {
 })
 
 describe("percent-encoded secrets", () => {
-  it("finds a token hidden behind percent-encoding and returns the decoded, sanitized text", () => {
+  it("finds a secret hidden behind percent-encoding and returns the decoded, sanitized text", () => {
+    const password = "Ab1Cd2Ef3".repeat(3)
+    const url = `https://ci.example.com/run?note=${encodeURIComponent(`DB_PASSWORD=${password} ok`)}`
+    const result = sanitizeText(url)
+    expect(result.text).toBe("https://ci.example.com/run?note=DB_PASSWORD=[REDACTED:password] ok")
+    expect(result.redactions).toBe(1)
+    expect(result.text.includes(password)).toBe(false)
+  })
+
+  it("keeps the encoding when the secret is found without decoding", () => {
+    // A token is known by its prefix wherever it starts, also right after `%3D`.
     const token = "ghp_" + "Ab1Cd2Ef3".repeat(4)
     const url = `https://ci.example.com/run?note=${encodeURIComponent(`GH_TOKEN=${token} ok`)}`
-    const result = sanitizeText(url)
-    expect(result.text).toBe("https://ci.example.com/run?note=GH_TOKEN=[REDACTED:github_token] ok")
-    expect(result.redactions).toBe(1)
-    expect(result.text.includes(token)).toBe(false)
+    expect(sanitizeText(url)).toEqual({
+      text: "https://ci.example.com/run?note=GH_TOKEN%3D[REDACTED:github_token]%20ok",
+      redactions: 1,
+      kinds: ["github_token"]
+    })
   })
 
   it("leaves percent-encoded text without secrets exactly as it was", () => {

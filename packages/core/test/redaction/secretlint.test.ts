@@ -42,8 +42,8 @@ describe("the secretlint preset in use", () => {
 
   it("runs all of its used rules synchronously", () => {
     expect(() => makeSecretlintScanner()).not.toThrow()
-    const token = "ghp_" + fake(36)
-    expect(makeSecretlintScanner()(`a ${token} b`)).toEqual([{ start: 2, end: 2 + token.length, kind: "github_token" }])
+    const token = "glpat-" + fake(20)
+    expect(makeSecretlintScanner()(`a ${token} b`)).toEqual([{ start: 2, end: 2 + token.length, kind: "gitlab_token" }])
   })
 })
 
@@ -64,9 +64,13 @@ describe("makeSecretlintScanner", () => {
 
   it("does not run skipped rules, and drops ignored reports", () => {
     const skipped = fakeRule("@secretlint/secretlint-rule-basicauth", "secret")
-    const ignored = fakeRule("@secretlint/secretlint-rule-npm", "secret", "Npmrc_authToken")
-    const used = fakeRule("@secretlint/secretlint-rule-npm", "secret", "NPM_ACCESS_TOKEN")
-    expect(makeSecretlintScanner([skipped, ignored])("a secret")).toEqual([])
-    expect(makeSecretlintScanner([used])("a secret")).toEqual([{ start: 2, end: 8, kind: "npm_token" }])
+    expect(makeSecretlintScanner([skipped])("a secret")).toEqual([])
+    const uses = {
+      "acme/vendor": { kind: "npm_token", reports: { LABEL: { ignore: "another rule covers it" }, TOKEN: "npm_token" } }
+    } as const
+    const ignored = fakeRule("acme/vendor", "secret", "LABEL")
+    const used = fakeRule("acme/vendor", "secret", "TOKEN")
+    expect(makeSecretlintScanner([ignored], uses)("a secret")).toEqual([])
+    expect(makeSecretlintScanner([used], uses)("a secret")).toEqual([{ start: 2, end: 8, kind: "npm_token" }])
   })
 })
