@@ -1,3 +1,4 @@
+import { sanitizeText } from "@releasepassport/core"
 import type { DecisionRecord } from "@releasepassport/core"
 import { createHash } from "node:crypto"
 
@@ -47,7 +48,8 @@ export const decisionRow = (record: DecisionRecord): DecisionRow => ({
   policyRevision: record.policyRevision,
   bundleDigest: record.bundleDigest,
   evaluatedAt: record.evaluatedAt,
-  tokenName: record.token?.name ?? null,
+  // Token names are free text an operator typed; a pasted secret there is redacted on the way out.
+  tokenName: record.token === null ? null : sanitizeText(record.token.name).text,
   tokenId: record.token?.id ?? null
 })
 

@@ -1,3 +1,4 @@
+import { sanitizeText } from "@releasepassport/core"
 import type { Comment, EvidenceVersion, PassportDetail, Workspace } from "@releasepassport/core"
 import { sha256Hex } from "./DecisionRows.ts"
 import type { PassportReport } from "./ReportSchemas.ts"
@@ -78,8 +79,9 @@ export const passportReportView = (args: {
         environment: stamp.environment,
         code: finding.code,
         policy: finding.policy,
-        message: finding.message,
-        remediation: finding.remediation ?? null
+        // Policy messages may quote what a release carried: redacted again on the way out.
+        message: sanitizeText(finding.message).text,
+        remediation: finding.remediation === undefined ? null : sanitizeText(finding.remediation).text
       }))
     ),
     evidence: detail.evidence.map((item) => ({
@@ -96,9 +98,9 @@ export const passportReportView = (args: {
     })),
     policies: [...policies.values()],
     comments: args.comments.map((comment) => ({
-      author: comment.author.displayName,
+      author: sanitizeText(comment.author.displayName).text,
       createdAt: comment.createdAt,
-      body: comment.body
+      body: sanitizeText(comment.body).text
     })),
     truncated: detail.evaluationsTotal > detail.evaluations.length || detail.evidenceTotal > detail.evidence.length
   }

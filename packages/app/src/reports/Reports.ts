@@ -1,4 +1,4 @@
-import { CommentStore, PassportStore, ReportStore, WorkspaceStore } from "@releasepassport/core"
+import { CommentStore, PassportStore, ReportStore, sanitizeText, WorkspaceStore } from "@releasepassport/core"
 import type { DecisionCursor, DecisionQuery, DecisionRecord, GateMode, StoreUnavailable, VerdictKind } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer, Option, Stream } from "effect"
 import { InvalidReportWindow, PassportNotFound } from "../errors.ts"
@@ -132,6 +132,7 @@ export class Reports extends Context.Service<Reports, {
           const at = yield* now
           const window = yield* resolveWindow(filters, at.getTime())
           const query = queryOf(workspaceId, {}, window)
+          generatedBy = sanitizeText(generatedBy).text
           const chain = new DecisionChain()
           const impact = new ImpactTally()
           const releases = new Set<string>()
