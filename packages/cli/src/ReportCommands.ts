@@ -1,14 +1,13 @@
-import { Console, Effect, Option, Redacted } from "effect"
+import { Console, Effect, Option, Redacted, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { createWriteStream } from "node:fs"
-import { readFile } from "node:fs/promises"
+import { readFile, writeFile } from "node:fs/promises"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import yauzl from "yauzl"
-import { verifyAuditPack } from "@releasepassport/app"
-import type { ImpactReport } from "@releasepassport/app"
+import { ImpactReport, verifyAuditPack } from "@releasepassport/app"
 import { BASE_PATH } from "@releasepassport/server"
-import { callApi, tokenFlag, urlFlag } from "./ApiClient.ts"
+import { tokenFlag, urlFlag } from "./ApiClient.ts"
 import { fail, parseDuration } from "./common.ts"
 
 const optionalString = (name: string, description: string) =>
@@ -48,15 +47,14 @@ const filterQuery = (flags: Record<string, Option.Option<string> | unknown>, nam
 }
 
 /**
- * A report download, written as it arrives (the server streams; so does this), to --output or
- * stdout. Plain fetch rather than the typed client: the body is a byte stream, not a value.
+ * A report request with the token. Plain fetch rather than the typed client: the report
+ * routes accept a session or a token, and their bodies are byte streams, not values.
  */
-const download = (options: {
+const fetchReport = (options: {
   readonly url: string
   readonly token: Redacted.Redacted<string>
   readonly path: string
   readonly query: Record<string, string>
-  readonly output: Option.Option<string>
 }) =>
   Effect.gen(function*() {
     let base: URL
@@ -79,6 +77,13 @@ const download = (options: {
         `${response.status} ${response.statusText}${problem?.code !== undefined ? ` (${problem.code})` : ""}: ${problem?.detail ?? "unexpected answer"}`
       )
     }
+    return response
+  })
+
+/** A report download, written as it arrives (the server streams; so does this), to --output or stdout. */
+const download = (options: Parameters<typeof fetchReport>[0] & { readonly output: Option.Option<string> }) =>
+  Effect.gen(function*() {
+    const response = yield* fetchReport(options)
     const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>)
     const sink: Writable = Option.isSome(options.output) ? createWriteStream(options.output.value, { mode: 0o600 }) : process.stdout
     yield* Effect.tryPromise({
@@ -120,13 +125,15 @@ const impact = Command.make(
   },
   Effect.fn(function*(flags) {
     const query = { ...(yield* windowOf(flags)), ...filterQuery(flags, ["environment", "service", "namespace"]) }
-    const report = yield* callApi({ baseUrl: flags.url, token: flags.token }, (client) => client.reports.impact({ query })).pipe(
-      Effect.catch((error) => fail(`report impact failed: ${error.message}`))
+    const response = yield* fetchReport({ url: flags.url, token: flags.token, path: "/reports/impact", query })
+    const report = yield* Effect.tryPromise(() => response.json()).pipe(
+      Effect.flatMap(Schema.decodeUnknownEffect(ImpactReport)),
+      Effect.catch(() => fail("report impact: unexpected answer (is it a Release Passport server?)"))
     )
     const text = flags.format === "json" ? JSON.stringify(report, null, 2) + "\n" : formatImpact(report) + "\n"
-    if (Option.isSome(flags.output)) {
-      yield* Effect.promise(() => import("node:fs/promises").then((fs) => fs.writeFile(flags.output.pipe(Option.getOrThrow), text)))
-    } else yield* Effect.sync(() => process.stdout.write(text))
+    const output = flags.output
+    if (Option.isSome(output)) yield* Effect.promise(() => writeFile(output.value, text, { mode: 0o600 }))
+    else yield* Effect.sync(() => process.stdout.write(text))
   })
 ).pipe(Command.withDescription("What enforce would have blocked among shadow evaluations, by rule, service and environment"))
 
