@@ -29,16 +29,35 @@ export interface DecisionRow {
   readonly tokenId: string | null
 }
 
-export const decisionRow = (record: DecisionRecord): DecisionRow => ({
+/**
+ * Redacts what a user typed into a field that reports copy out. The gate stores identifiers
+ * (service, release id, environment, ...) as sent, so a secret pasted there would otherwise
+ * reach an export. Memoised: a window repeats the same few names on every row.
+ */
+export const makeRedactor = (capacity = 10_000) => {
+  const seen = new Map<string, string>()
+  return (value: string): string => {
+    let clean = seen.get(value)
+    if (clean === undefined) {
+      if (seen.size >= capacity) seen.clear()
+      clean = sanitizeText(value).text
+      seen.set(value, clean)
+    }
+    return clean
+  }
+}
+
+/** A row builder for one export, with its own redaction memo. */
+export const makeDecisionRow = (redact: (value: string) => string = makeRedactor()) => (record: DecisionRecord): DecisionRow => ({
   evaluationId: record.evaluationId,
   passportId: record.passportId,
   workspace: record.workspaceSlug,
-  service: record.service,
-  namespace: record.namespace,
-  environment: record.environment,
-  releaseId: record.releaseId,
-  artifactDigest: record.artifactDigest,
-  sourceSha: record.sourceSha,
+  service: redact(record.service),
+  namespace: redact(record.namespace),
+  environment: redact(record.environment),
+  releaseId: redact(record.releaseId),
+  artifactDigest: redact(record.artifactDigest),
+  sourceSha: redact(record.sourceSha),
   mode: record.mode,
   verdict: record.verdict,
   allowed: record.allowed,
@@ -49,7 +68,7 @@ export const decisionRow = (record: DecisionRecord): DecisionRow => ({
   bundleDigest: record.bundleDigest,
   evaluatedAt: record.evaluatedAt,
   // Token names are free text an operator typed; a pasted secret there is redacted on the way out.
-  tokenName: record.token === null ? null : sanitizeText(record.token.name).text,
+  tokenName: record.token === null ? null : redact(record.token.name),
   tokenId: record.token?.id ?? null
 })
 

@@ -53,11 +53,11 @@ class Blocking extends Counter {
     })).counter.add(record.passportId)
     counterIn(this.byEnvironment, record.environment, () => new Counter()).add(record.passportId)
   }
-  override view(): ImpactReport["shadow"]["wouldBlock"] {
+  blocking(redact: (value: string) => string): ImpactReport["shadow"]["wouldBlock"] {
     const mostFirst = <T extends { evaluations: number }>(a: T & { key: string }, b: T & { key: string }) =>
       b.evaluations - a.evaluations || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
     return {
-      ...super.view(),
+      ...this.view(),
       byRule: [...this.byRule].map(([code, c]) => ({
         key: code,
         code,
@@ -66,9 +66,9 @@ class Blocking extends Counter {
         lastAt: c.lastAt,
         examples: [...c.examples]
       })).sort(mostFirst).map(({ key: _key, ...rule }) => rule),
-      byService: [...this.byService].map(([key, s]) => ({ key, namespace: s.namespace, service: s.service, ...s.counter.view() }))
+      byService: [...this.byService].map(([key, s]) => ({ key, namespace: redact(s.namespace), service: redact(s.service), ...s.counter.view() }))
         .sort(mostFirst).map(({ key: _key, ...service }) => service),
-      byEnvironment: [...this.byEnvironment].map(([environment, c]) => ({ key: environment, environment, ...c.view() }))
+      byEnvironment: [...this.byEnvironment].map(([environment, c]) => ({ key: environment, environment: redact(environment), ...c.view() }))
         .sort(mostFirst).map(({ key: _key, ...environment }) => environment)
     }
   }
@@ -97,19 +97,24 @@ export class ImpactTally {
     }
   }
 
-  view(base: Pick<ImpactReport, "window" | "filters" | "generatedAt">): ImpactReport {
+  /** `redact` cleans the names users typed (services, environments) on the way out. */
+  view(redact: (value: string) => string, base: Pick<ImpactReport, "window" | "filters" | "generatedAt">): ImpactReport {
     return {
       window: base.window,
-      filters: base.filters,
+      filters: {
+        environment: base.filters.environment === null ? null : redact(base.filters.environment),
+        service: base.filters.service === null ? null : redact(base.filters.service),
+        namespace: base.filters.namespace === null ? null : redact(base.filters.namespace)
+      },
       shadow: {
         ...this.shadow.all.view(),
-        wouldBlock: this.shadow.wouldBlock.view(),
+        wouldBlock: this.shadow.wouldBlock.blocking(redact),
         wouldAllow: this.shadow.wouldAllow.view(),
         errors: this.shadow.errors.view()
       },
       enforce: {
         ...this.enforce.all.view(),
-        blocked: this.enforce.blocked.view(),
+        blocked: this.enforce.blocked.blocking(redact),
         allowed: this.enforce.allowed.view(),
         errors: this.enforce.errors.view()
       },

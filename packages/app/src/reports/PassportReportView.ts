@@ -1,4 +1,3 @@
-import { sanitizeText } from "@releasepassport/core"
 import type { Comment, EvidenceVersion, PassportDetail, Workspace } from "@releasepassport/core"
 import { sha256Hex } from "./DecisionRows.ts"
 import type { PassportReport } from "./ReportSchemas.ts"
@@ -27,8 +26,10 @@ export const passportReportView = (args: {
   readonly detail: PassportDetail
   readonly comments: ReadonlyArray<Comment>
   readonly now: Date
+  /** Cleans what users typed into identifiers (the gate stores them as sent). */
+  readonly redact: (value: string) => string
 }): PassportReport => {
-  const { detail, now } = args
+  const { detail, now, redact } = args
   const passport = detail.passport
   const byEnvironment = new Map<string, Array<PassportDetail["evaluations"][number]>>()
   for (const evaluation of detail.evaluations) {
@@ -44,21 +45,33 @@ export const passportReportView = (args: {
     policies.set(key, entry)
   }
   const latestByStamp = new Map(detail.evaluations.map((evaluation) => [evaluation.id, evaluation]))
+  // Policy messages quote the release's identifiers (e.g. an invalid digest), sometimes
+  // JSON-escaped, where the redaction rules no longer see a secret's context: an identifier
+  // that held a secret is replaced in messages by its redacted form, quoted either way.
+  const tainted = [passport.service.name, passport.service.namespace, passport.releaseId, passport.artifactDigest, passport.sourceSha,
+    ...detail.stamps.map((stamp) => stamp.environment)].filter((value) => redact(value) !== value)
+  const scrub = (message: string) => {
+    let clean = message
+    for (const value of tainted) {
+      clean = clean.replaceAll(value, redact(value)).replaceAll(JSON.stringify(value).slice(1, -1), redact(value))
+    }
+    return redact(clean)
+  }
   return {
     reportVersion: 1,
     generatedAt: now.toISOString(),
     workspace: args.workspace.slug,
     passport: {
       id: passport.id,
-      service: { name: passport.service.name, namespace: passport.service.namespace },
-      releaseId: passport.releaseId,
-      artifactDigest: passport.artifactDigest,
-      sourceSha: passport.sourceSha,
+      service: { name: redact(passport.service.name), namespace: redact(passport.service.namespace) },
+      releaseId: redact(passport.releaseId),
+      artifactDigest: redact(passport.artifactDigest),
+      sourceSha: redact(passport.sourceSha),
       createdAt: passport.createdAt,
       updatedAt: passport.updatedAt
     },
     environments: detail.stamps.map((stamp) => ({
-      environment: stamp.environment,
+      environment: redact(stamp.environment),
       verdict: stamp.verdict,
       mode: stamp.mode,
       evaluatedAt: stamp.evaluatedAt,
@@ -76,19 +89,19 @@ export const passportReportView = (args: {
     })),
     blockers: detail.stamps.flatMap((stamp) =>
       (latestByStamp.get(stamp.evaluationId)?.blockers ?? []).map((finding) => ({
-        environment: stamp.environment,
+        environment: redact(stamp.environment),
         code: finding.code,
         policy: finding.policy,
         // Policy messages may quote what a release carried: redacted again on the way out.
-        message: sanitizeText(finding.message).text,
-        remediation: finding.remediation === undefined ? null : sanitizeText(finding.remediation).text
+        message: scrub(finding.message),
+        remediation: finding.remediation === undefined ? null : scrub(finding.remediation)
       }))
     ),
     evidence: detail.evidence.map((item) => ({
       id: item.id,
-      type: item.type,
+      type: redact(item.type),
       status: item.status,
-      source: item.source,
+      source: redact(item.source),
       version: item.version,
       latest: item.latest,
       observedAt: item.observedAt,
@@ -98,9 +111,9 @@ export const passportReportView = (args: {
     })),
     policies: [...policies.values()],
     comments: args.comments.map((comment) => ({
-      author: sanitizeText(comment.author.displayName).text,
+      author: redact(comment.author.displayName),
       createdAt: comment.createdAt,
-      body: sanitizeText(comment.body).text
+      body: redact(comment.body)
     })),
     truncated: detail.evaluationsTotal > detail.evaluations.length || detail.evidenceTotal > detail.evidence.length
   }
