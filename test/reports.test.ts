@@ -362,6 +362,19 @@ for (const choice of await adapterChoices()) {
       expect((await bad.json()).code).toBe("report.window_invalid")
     })
 
+    it("the OpenAPI document lists every report route with the session and the token as alternatives", async () => {
+      const document = await (await fetch(`${server.url}/releasepassport/v1/openapi.json`)).json()
+      for (const route of ["/reports/impact", "/reports/decisions", "/passports/{id}/report", "/reports/audit-pack"]) {
+        const operation = document.paths[`/releasepassport/v1${route}`]?.get
+        expect(operation, route).toBeDefined()
+        expect(operation.security).toEqual([{ session: [] }, { bearer: [] }])
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(["200", "401", "403", "404"]))
+      }
+      expect(Object.keys(document.paths["/releasepassport/v1/reports/decisions"].get.responses["200"].content)).toEqual(
+        expect.arrayContaining(["text/csv", "application/x-ndjson"])
+      )
+    })
+
     it("the CLI prints the impact and writes the exports", async () => {
       const env = { RELEASEPASSPORT_TOKEN: reportsToken }
       const impact = await cli(["report", "impact", "--url", server.url, "--since", "1h", "--format", "json"], { env })
