@@ -11,7 +11,7 @@ import { impactSummaryHtml } from "./ReportHtml.ts"
 import type { ImpactReport, PassportReport } from "./ReportSchemas.ts"
 
 /** Rows read per query: one page is all an export holds at a time. */
-export const DECISION_PAGE = 500
+export const DECISION_PAGE = 1000
 const DEFAULT_WINDOW_MS = 30 * 24 * 3600 * 1000
 /** A window longer than this is refused (a typo such as a year 1026 would otherwise scan everything). */
 const MAX_WINDOW_MS = 3 * 366 * 24 * 3600 * 1000
