@@ -1,4 +1,4 @@
-import { CommentStore, ConnectorStore, EvidenceStore, LicenseStore, LoginThrottleStore, PassportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
+import { CommentStore, ConnectorStore, EvidenceStore, LicenseStore, LoginThrottleStore, PassportStore, ReportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
 import { Context, Layer } from "effect"
 import type { Tables } from "./schema.ts"
 import type { SqlDatabase } from "./SqlTraits.ts"
@@ -8,6 +8,7 @@ import { makeConnectorStore } from "./stores/ConnectorStoreSql.ts"
 import { makeEvidenceStore } from "./stores/EvidenceStoreSql.ts"
 import { makeLicenseStore } from "./stores/LicenseStoreSql.ts"
 import { makePassportStore } from "./stores/PassportStoreSql.ts"
+import { makeReportStore } from "./stores/ReportStoreSql.ts"
 import { makeSessionStore } from "./stores/SessionStoreSql.ts"
 import { makeSqlRunner } from "./stores/SqlRunner.ts"
 import { makeTokenStore } from "./stores/TokenStoreSql.ts"
@@ -22,6 +23,7 @@ export const makeStores = (database: SqlDatabase<Tables>) => {
     tokens: makeTokenStore(sql),
     licenses: makeLicenseStore(sql),
     passports: makePassportStore(sql),
+    reports: makeReportStore(sql),
     evidence: makeEvidenceStore(sql),
     comments: makeCommentStore(sql),
     connectors: makeConnectorStore(sql),
@@ -40,6 +42,7 @@ export const storesLayer = (database: SqlDatabase<Tables>) => {
       Context.add(TokenStore, stores.tokens),
       Context.add(LicenseStore, stores.licenses),
       Context.add(PassportStore, stores.passports),
+      Context.add(ReportStore, stores.reports),
       Context.add(EvidenceStore, stores.evidence),
       Context.add(CommentStore, stores.comments),
       Context.add(ConnectorStore, stores.connectors),

@@ -57,3 +57,8 @@ export class InvalidAccount extends Schema.TaggedError<InvalidAccount>()("Invali
   field: Schema.String,
   message: Schema.String
 }) {}
+
+/** A report window that is not one: `since` at or after `until`, or longer than reports allow. */
+export class InvalidReportWindow extends Schema.TaggedError<InvalidReportWindow>()("InvalidReportWindow", {
+  message: Schema.String
+}) {}

@@ -7,6 +7,7 @@ import { licenseCommand } from "./LicenseCommands.ts"
 import { loggingLayer } from "./logging.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
 import { policyCommand } from "./PolicyCommands.ts"
+import { reportCommand } from "./ReportCommands.ts"
 import { serveCommand } from "./ServeCommand.ts"
 import { tokenCommand } from "./TokenCommands.ts"
 import { userCommand } from "./UserCommands.ts"
@@ -16,7 +17,7 @@ export const VERSION = "0.1.0"
 
 export const releasepassport = Command.make("releasepassport").pipe(
   Command.withDescription("Release Passport: a self-hosted release gate with a passport per release"),
-  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, userCommand, gateCommand, evidenceCommand, policyCommand, licenseCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, userCommand, gateCommand, evidenceCommand, policyCommand, licenseCommand, reportCommand])
 )
 
 /** Runs the CLI as the process's main program. */

@@ -8,6 +8,7 @@ import {
   LicenseConfig,
   LicenseService,
   Passports,
+  Reports,
   SessionPolicy,
   Tokens
 } from "@releasepassport/app"
@@ -29,6 +30,7 @@ import { IntegrationHandlers } from "./http/IntegrationHandlers.ts"
 import { LicenseHandlers } from "./http/LicenseHandlers.ts"
 import { licenseStatusListener } from "./http/LicenseStatusListener.ts"
 import { PassportHandlers } from "./http/PassportHandlers.ts"
+import { ReportHandlers } from "./http/ReportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
@@ -70,7 +72,8 @@ export const UseCasesLive = Layer.mergeAll(
   Comments.layer,
   Tokens.layer,
   Integrations.layer,
-  LicenseService.layer
+  LicenseService.layer,
+  Reports.layer
 )
 
 /** The application: routes, handlers and the services they use, without a listener. */
@@ -84,7 +87,7 @@ export const AppLive = (config: ServerConfigShape) => {
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers, ReportHandlers])
   )
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))

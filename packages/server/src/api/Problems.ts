@@ -82,6 +82,7 @@ export const ProblemCodes = {
   passportNotFound: "passport.not_found",
   commentNotFound: "comment.not_found",
   invalidCursor: "request.invalid_cursor",
+  reportWindowInvalid: "report.window_invalid",
   requestInvalid: "request.invalid",
   requestMalformed: "request.malformed",
   requestTooLarge: "request.too_large",

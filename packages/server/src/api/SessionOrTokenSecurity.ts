@@ -7,6 +7,8 @@ import { SESSION_COOKIE } from "./SessionSecurity.ts"
 export class RequestWorkspace extends Context.Service<RequestWorkspace, {
   readonly workspaceId: string
   readonly via: "session" | "token"
+  /** Who asked, for records such as a report's `generatedBy`: the user's email, or the token's name and id (never its value). */
+  readonly actor: string
 }>()("@releasepassport/server/RequestWorkspace") {}
 
 /**

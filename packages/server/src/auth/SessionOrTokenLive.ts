@@ -5,7 +5,7 @@ import type { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
 import { ProblemCodes, Unauthorized } from "../api/Problems.ts"
 import { AcceptedScopes, BearerToken, CurrentToken } from "../api/Security.ts"
 import { RequestWorkspace, SessionOrToken } from "../api/SessionOrTokenSecurity.ts"
-import { CurrentMembership, SessionAuth, WorkspaceAccess } from "../api/SessionSecurity.ts"
+import { CurrentMembership, CurrentSession, SessionAuth, WorkspaceAccess } from "../api/SessionSecurity.ts"
 import { BearerTokenLive } from "./BearerTokenLive.ts"
 import { ConsoleAuthLive } from "./SessionAuthLive.ts"
 
@@ -56,8 +56,12 @@ export const SessionOrTokenLive = Layer.effect(
           )
         )
       }
-      const inWorkspace = Effect.flatMap(CurrentMembership, (membership) =>
-        Effect.provideService(httpEffect, RequestWorkspace, { workspaceId: membership.workspace.id, via: "session" }))
+      const inWorkspace = Effect.flatMap(Effect.all([CurrentMembership, CurrentSession]), ([membership, signedIn]) =>
+        Effect.provideService(httpEffect, RequestWorkspace, {
+          workspaceId: membership.workspace.id,
+          via: "session",
+          actor: `user ${signedIn.user.email}`
+        }))
       // Middlewares nest as the builder nests them; their types only describe the outermost
       // position (an inner middleware's errors pass through the outer one untouched).
       const checked = workspaceAccess(inWorkspace as Parameters<typeof workspaceAccess>[0], where)
@@ -70,7 +74,11 @@ export const SessionOrTokenLive = Layer.effect(
       where: Where
     ) => {
       const inWorkspace = Effect.flatMap(CurrentToken, (token) =>
-        Effect.provideService(httpEffect, RequestWorkspace, { workspaceId: token.workspaceId, via: "token" }))
+        Effect.provideService(httpEffect, RequestWorkspace, {
+          workspaceId: token.workspaceId,
+          via: "token",
+          actor: `token ${token.name} (${token.id})`
+        }))
       return bearerToken.bearer(inWorkspace as Parameters<typeof bearerToken.bearer>[0], { ...where, credential })
     }
 

@@ -4,6 +4,7 @@ import type {
   EvidenceIdentityConflict,
   IdempotencyKeyReused,
   InvalidCursor,
+  InvalidReportWindow,
   LoginFailed,
   LoginThrottled,
   ObservedInFuture,
@@ -51,6 +52,14 @@ export const domainProblems = {
         code: ProblemCodes.invalidCursor,
         detail: "The cursor was not made by this server; start from the first page.",
         errors: [{ path: ["query", "cursor"], message: "is not a valid cursor" }]
+      })
+    ),
+  InvalidReportWindow: (error: InvalidReportWindow) =>
+    Effect.fail(
+      new InvalidRequest({
+        code: ProblemCodes.reportWindowInvalid,
+        detail: `The report window is not valid: ${error.message}.`,
+        errors: [{ path: ["query", "since"], message: error.message }]
       })
     ),
   SecretInIdentifier: (error: SecretInIdentifier) =>

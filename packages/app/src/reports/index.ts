@@ -1,0 +1,7 @@
+export * from "./AuditPack.ts"
+export * from "./DecisionRows.ts"
+export * from "./ImpactTally.ts"
+export * from "./PassportReportView.ts"
+export * from "./ReportHtml.ts"
+export * from "./Reports.ts"
+export * from "./ReportSchemas.ts"
