@@ -122,3 +122,11 @@ export const PassportDetailView = Schema.Struct({
 })
 export type PassportDetailView = typeof PassportDetailView.Type
 
+
+/** A new comment: the API and the console decode the same shape. */
+export const NewComment = Schema.Struct({
+  body: Schema.String.check(
+    Schema.isMinLength(1, { message: "must not be empty" }),
+    Schema.isMaxLength(4000, { message: "must be at most 4000 characters" })
+  )
+})
