@@ -23,6 +23,8 @@ export const Document = ({ title, assets, chart = false, children }: {
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="htmx-config" content={HTMX_CONFIG} />
       <title>{`${title} · Release Passport`}</title>
+      {/* No favicon request (it would be a 404 on every page). */}
+      <link rel="icon" href="data:," />
       <link rel="stylesheet" href={assets.css.path} />
       {chart ? <link rel="stylesheet" href={assets.uplotCss.path} /> : null}
       <script src={assets.htmx.path} defer></script>
