@@ -31,6 +31,8 @@ export const OverviewPage = ({ visit, assets, overview, connectors, license }: {
   const link = (id: string) => href(visit, `/console/passports/${encodeURIComponent(id)}`)
   return (
     <Layout visit={visit} assets={assets} title="Overview" active="overview" chart>
+      {/* Counts, attention and recent evaluations refresh in place every minute (htmx); the chart is drawn once. */}
+      <div id="overview-live" hx-get={href(visit, "/console")} hx-trigger="every 60s" hx-select="#overview-live" hx-swap="outerHTML">
       <Section title="Latest verdicts per environment" id="verdicts">
         {overview.environments.length === 0
           ? <p>No gate has evaluated a release in this workspace yet.</p>
@@ -77,24 +79,6 @@ export const OverviewPage = ({ visit, assets, overview, connectors, license }: {
           )}
       </Section>
 
-      <Section title="Verdicts per day (last 30 days)" id="per-day">
-        <div class="chart" id="verdicts-chart" aria-hidden="true"></div>
-        <details open={false} class="chart-table">
-          <summary>The same data as a table</summary>
-          <table data-chart="verdicts-chart" data-testid="per-day">
-            <thead><tr><th scope="col">Day (UTC)</th>{VERDICTS.map((v) => <th scope="col">{v}</th>)}</tr></thead>
-            <tbody>
-              {overview.days.map((day) => (
-                <tr>
-                  <th scope="row">{day.day}</th>
-                  {VERDICTS.map((v) => <td>{day[v]}</td>)}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </details>
-      </Section>
-
       <Section title="Recent evaluations" id="recent">
         {overview.recent.length === 0
           ? <p>None yet.</p>
@@ -116,6 +100,26 @@ export const OverviewPage = ({ visit, assets, overview, connectors, license }: {
             </table>
           )}
       </Section>
+      </div>
+
+      <Section title="Verdicts per day (last 30 days)" id="per-day">
+        <div class="chart" id="verdicts-chart" aria-hidden="true"></div>
+        <details open={false} class="chart-table">
+          <summary>The same data as a table</summary>
+          <table data-chart="verdicts-chart" data-testid="per-day">
+            <thead><tr><th scope="col">Day (UTC)</th>{VERDICTS.map((v) => <th scope="col">{v}</th>)}</tr></thead>
+            <tbody>
+              {overview.days.map((day) => (
+                <tr>
+                  <th scope="row">{day.day}</th>
+                  {VERDICTS.map((v) => <td>{day[v]}</td>)}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      </Section>
+
     </Layout>
   )
 }
