@@ -65,6 +65,8 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
       await run(["user", "create", "--email", `${role}@alpha.example.com`, "--workspace", "alpha", "--role", role], `${PASSWORD}\n`)
     }
     await run(["user", "create", "--email", "owner@beta.example.com", "--workspace", "beta", "--role", "owner"], `${PASSWORD}\n`)
+    // Beta's owner also reads alpha: a user in two workspaces, for the switcher.
+    await run(["user", "add", "--email", "owner@beta.example.com", "--workspace", "alpha", "--role", "viewer"])
     token = (await createToken(testDb.url, "--workspace", "alpha", "--scope", "gate:evaluate", "--scope", "evidence:ingest")).value
     const betaToken = (await createToken(testDb.url, "--workspace", "beta", "--scope", "gate:evaluate")).value
     server = await startServer({ database: testDb.url })
@@ -377,6 +379,25 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
       await context.close()
     }, 60_000)
   }
+
+  it("a user in two workspaces switches between them; the role shown is the one held there", async () => {
+    const { context, page, check, go } = await open()
+    await signIn(page, "beta")
+    expect(await page.getByTestId("signed-in-as").textContent()).toContain("(viewer)")
+    await page.getByLabel("Workspace").selectOption("beta")
+    await page.getByRole("button", { name: "Switch" }).click()
+    await page.waitForURL(/workspace=beta/)
+    expect(await page.getByTestId("signed-in-as").textContent()).toContain("(owner)")
+    await check()
+    const mine = await go(`/console/passports/${betaPassportId}?workspace=beta`)
+    expect(mine?.status()).toBe(200)
+    // Links keep the workspace.
+    expect(await page.getByRole("link", { name: "Passports" }).getAttribute("href")).toBe("/console/passports?workspace=beta")
+    const elsewhere = await go(`/console/passports/${betaPassportId}?workspace=alpha`)
+    expect(elsewhere?.status()).toBe(404)
+    await check({ status: 404 })
+    await context.close()
+  })
 
   it("a post from another origin changes nothing, even with the session's CSRF token", async () => {
     const { context, page, go } = await open()

@@ -25,7 +25,8 @@ export const requestUrl = (request: HttpServerRequest.HttpServerRequest) => new 
 
 /** Where to return after signing in: only a console path of this server, never another site. */
 export const safeNext = (next: string | null | undefined): string =>
-  next !== null && next !== undefined && /^\/console(\/[A-Za-z0-9._~\/-]*)?(\?[A-Za-z0-9._~=&%+-]*)?$/.test(next) && !next.startsWith("//")
+  next !== null && next !== undefined && /^\/console(\/[A-Za-z0-9._~\/-]*)?(\?[A-Za-z0-9._~=&%+-]*)?$/.test(next) &&
+    !/(^|\/)\.\.?(\/|\?|$)/.test(next.split("?")[0]!)
     ? next
     : "/console"
 
