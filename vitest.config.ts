@@ -10,6 +10,7 @@ export default defineConfig({
       "@releasepassport/core": src("core"),
       "@releasepassport/app": src("app"),
       "@releasepassport/adapters": src("adapters"),
+      "@releasepassport/console": src("console"),
       "@releasepassport/server": src("server"),
       "@releasepassport/testing": src("testing")
     }

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely"
+import type { Kysely, RawBuilder } from "kysely"
 
 /**
  * What differs between the SQL databases we support, asked for as capabilities.
@@ -14,6 +14,8 @@ export interface SqlTraits {
   }
   /** Timestamps come back as Date (PostgreSQL) or ISO text (SQLite); we hand out ISO text. */
   readonly readTimestamp: (value: unknown) => string
+  /** The UTC calendar day (YYYY-MM-DD) of a timestamp column, for counting per day in SQL. */
+  readonly utcDay: (column: string) => RawBuilder<string>
   /** JSON comes back parsed (jsonb) or as text. */
   readonly readJson: (value: unknown) => unknown
   /** The database is out of reach (down, restarting, failing over): a 503, not a 500. */

@@ -368,6 +368,53 @@ for (const choice of await adapterChoices()) {
       })
     })
 
+    describe("overview", () => {
+      it("counts latest verdicts per environment, evaluations per UTC day, the newest and the failing, in one workspace", async () => {
+        const ws = await run(stores.workspaces.create({ slug: "overview-ws", name: "Overview", now: NOW }))
+        const other = await run(stores.workspaces.create({ slug: "overview-other", name: "Other", now: NOW }))
+        const DAY = 86_400_000
+        const at = (days: number, hours = 0) => new Date(Date.parse("2026-11-20T00:00:00.000Z") + days * DAY + hours * 3_600_000)
+        const decide = (kind: Verdict["verdict"], mode: Verdict["mode"], when: Date) => () =>
+          verdict({ verdict: kind, mode, allowed: kind !== "fail" && kind !== "error", evaluatedAt: when.toISOString() })
+        // rel-a: production pass then fail (latest fail, enforce) — 23:30 and 00:30 fall on two UTC days.
+        await run(record("ov-a", { workspaceId: ws.id, now: at(0, 23.5), decide: decide("pass", "enforce", at(0, 23.5)) }))
+        await run(record("ov-a", { workspaceId: ws.id, now: at(1, 0.5), decide: decide("fail", "enforce", at(1, 0.5)) }))
+        // rel-b: production warn, staging error under shadow.
+        await run(record("ov-b", { workspaceId: ws.id, now: at(1, 2), decide: decide("warn", "shadow", at(1, 2)) }))
+        await run(record("ov-b", { workspaceId: ws.id, environment: "staging", now: at(2, 1), decide: decide("error", "shadow", at(2, 1)) }))
+        // Too old to count per day, but still the latest verdict of its environment.
+        await run(record("ov-c", { workspaceId: ws.id, environment: "staging", now: at(-10), decide: decide("pass", "shadow", at(-10)) }))
+        // Another workspace never shows.
+        await run(record("ov-a", { workspaceId: other.id, now: at(1), decide: decide("fail", "enforce", at(1)) }))
+
+        const overview = await run(stores.passports.overview({ workspaceId: ws.id, since: at(-1), limit: 2 }))
+        const stamps = [...overview.stamps].sort((x, y) => `${x.environment}${x.verdict}`.localeCompare(`${y.environment}${y.verdict}`))
+        expect(stamps).toEqual([
+          { environment: "production", mode: "enforce", verdict: "fail", count: 1 },
+          { environment: "production", mode: "shadow", verdict: "warn", count: 1 },
+          { environment: "staging", mode: "shadow", verdict: "error", count: 1 },
+          { environment: "staging", mode: "shadow", verdict: "pass", count: 1 }
+        ])
+        const days = [...overview.days].sort((x, y) => `${x.day}${x.verdict}`.localeCompare(`${y.day}${y.verdict}`))
+        expect(days).toEqual([
+          { day: "2026-11-20", verdict: "pass", count: 1 },
+          { day: "2026-11-21", verdict: "fail", count: 1 },
+          { day: "2026-11-21", verdict: "warn", count: 1 },
+          { day: "2026-11-22", verdict: "error", count: 1 }
+        ])
+        // Newest first, bounded by the limit, each with its passport.
+        expect(overview.recent.map((r) => [r.passport.releaseId, r.evaluation.verdict])).toEqual([["ov-b", "error"], ["ov-b", "warn"]])
+        expect(overview.failing.map((f) => [f.passport.releaseId, f.stamp.environment, f.stamp.verdict])).toEqual([
+          ["ov-b", "staging", "error"],
+          ["ov-a", "production", "fail"]
+        ])
+        expect(overview.recent.every((r) => r.passport.workspaceId === ws.id)).toBe(true)
+
+        const empty = await run(stores.passports.overview({ workspaceId: (await run(stores.workspaces.create({ slug: "overview-empty", name: "Empty", now: NOW }))).id, since: at(-1), limit: 5 }))
+        expect(empty).toEqual({ stamps: [], days: [], recent: [], failing: [] })
+      })
+    })
+
   })
 }
 

@@ -1,4 +1,5 @@
 import { NodeHttpServer } from "@effect/platform-node"
+import { ConsoleRoutes } from "@releasepassport/console"
 import {
   Comments,
   Evidence,
@@ -91,7 +92,9 @@ export const AppLive = (config: ServerConfigShape) => {
   )
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))
-  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config)).pipe(
+  // The web console: pages under /console that call the same use cases (and `/` redirects there).
+  const consolePages = ConsoleRoutes({ publicUrl: config.publicUrl })
+  return Layer.mergeAll(routes, consolePages, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config)).pipe(
     Layer.provide(services)
   )
 }

@@ -17,6 +17,7 @@ const postgresTraits: SqlTraits = {
   columnTypes: { timestamp: "timestamptz", json: "jsonb" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
+  utcDay: (column) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,
   isUnavailable: (error) => {
     const code = codeOf(error)
     if (code !== undefined && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true

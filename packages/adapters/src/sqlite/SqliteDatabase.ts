@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite"
-import { CompiledQuery, Kysely, SqliteAdapter, SqliteDriver, SqliteIntrospector, SqliteQueryCompiler } from "kysely"
+import { CompiledQuery, Kysely, sql, SqliteAdapter, SqliteDriver, SqliteIntrospector, SqliteQueryCompiler } from "kysely"
 import type { DatabaseConnection, Dialect, SqliteDatabase as KyselySqliteDatabase, SqliteStatement } from "kysely"
 import type { SqlDatabase, SqlTraits } from "../SqlTraits.ts"
 
@@ -64,6 +64,8 @@ const sqliteTraits: SqlTraits = {
   columnTypes: { timestamp: "text", json: "text" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : String(value)),
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
+  // Timestamps are stored as ISO text in UTC, so the day is its first ten characters.
+  utcDay: (column) => sql<string>`substr(${sql.ref(column)}, 1, 10)`,
   // An embedded file cannot go away like a server can; a locked database past the
   // busy timeout is the closest thing, and is worth a retry by the client.
   isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message),

@@ -6,6 +6,7 @@ import type {
   PassportIdentity,
   PassportDetail,
   PassportListQuery,
+  PassportOverviewQuery,
   RecordGateEvaluation,
   Stamp
 } from "@releasepassport/core"
@@ -261,5 +262,67 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
       } satisfies PassportDetail
     })
 
-  return PassportStore.of({ gateFacts, recordGateEvaluation, list, find, findDetail })
+  const overview = (query: PassportOverviewQuery) =>
+    Effect.gen(function*() {
+      const since = query.since.toISOString()
+      const [stampCounts, dayCounts, recentRows, failingRows] = yield* Effect.all([
+        sql.query((db) =>
+          db.selectFrom("passport_stamps")
+            .innerJoin("passports", "passports.id", "passport_stamps.passport_id")
+            .where("passports.workspace_id", "=", query.workspaceId)
+            .select((eb) => ["passport_stamps.environment", "passport_stamps.mode", "passport_stamps.verdict", eb.fn.countAll().as("n")])
+            .groupBy(["passport_stamps.environment", "passport_stamps.mode", "passport_stamps.verdict"])
+            .orderBy("passport_stamps.environment")
+            .execute()
+        ),
+        sql.query((db) => {
+          const day = sql.traits.utcDay("evaluated_at")
+          return db.selectFrom("gate_evaluations")
+            .where("workspace_id", "=", query.workspaceId)
+            .where("evaluated_at", ">=", since)
+            .select((eb) => [day.as("day"), "verdict", eb.fn.countAll().as("n")])
+            .groupBy([day, "verdict"])
+            .orderBy(day)
+            .execute()
+        }),
+        sql.query((db) =>
+          db.selectFrom("gate_evaluations").selectAll().where("workspace_id", "=", query.workspaceId)
+            .orderBy("evaluated_at", "desc").orderBy("id", "desc").limit(query.limit).execute()
+        ),
+        sql.query((db) =>
+          db.selectFrom("passport_stamps")
+            .innerJoin("passports", "passports.id", "passport_stamps.passport_id")
+            .where("passports.workspace_id", "=", query.workspaceId)
+            .where("passport_stamps.verdict", "in", ["fail", "error"])
+            .selectAll("passport_stamps")
+            .orderBy("passport_stamps.evaluated_at", "desc").orderBy("passport_stamps.passport_id", "desc")
+            .limit(query.limit)
+            .execute()
+        )
+      ], { concurrency: "unbounded" })
+      const passportIds = [...new Set([...recentRows.map((r) => r.passport_id), ...failingRows.map((r) => r.passport_id)])]
+      const passportRows = passportIds.length === 0
+        ? []
+        : yield* sql.query((db) => db.selectFrom("passports").selectAll().where("id", "in", passportIds).execute())
+      const byId = new Map(passportRows.map((row) => [row.id, toPassport(sql.traits, row)] as const))
+      return {
+        stamps: stampCounts.map((row) => ({
+          environment: row.environment,
+          mode: row.mode as Stamp["mode"],
+          verdict: row.verdict as Stamp["verdict"],
+          count: toCount(row.n)
+        })),
+        days: dayCounts.map((row) => ({ day: String(row.day), verdict: row.verdict as Stamp["verdict"], count: toCount(row.n) })),
+        recent: recentRows.flatMap((row) => {
+          const passport = byId.get(row.passport_id)
+          return passport === undefined ? [] : [{ passport, evaluation: toEvaluation(row) }]
+        }),
+        failing: failingRows.flatMap((row) => {
+          const passport = byId.get(row.passport_id)
+          return passport === undefined ? [] : [{ passport, stamp: toStamp(row) }]
+        })
+      }
+    })
+
+  return PassportStore.of({ gateFacts, recordGateEvaluation, list, find, findDetail, overview })
 }

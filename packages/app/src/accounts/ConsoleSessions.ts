@@ -1,5 +1,5 @@
 import { LoginThrottleStore, normalizeEmail, SessionStore, UserStore } from "@releasepassport/core"
-import type { Session, StoreUnavailable, User } from "@releasepassport/core"
+import type { Membership, Session, StoreUnavailable, User } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { SessionPolicy } from "../AppConfig.ts"
 import { Passwords } from "./Passwords.ts"
@@ -52,6 +52,8 @@ export class ConsoleSessions extends Context.Service<ConsoleSessions, {
     secret: Redacted.Redacted<string>
   ) => Effect.Effect<SignedIn, SessionRejected | StoreUnavailable>
   readonly signOut: (session: Session) => Effect.Effect<void, StoreUnavailable>
+  /** The workspaces a signed-in user belongs to, with their role in each (the console's switcher). */
+  readonly memberships: (user: User) => Effect.Effect<ReadonlyArray<Membership>, StoreUnavailable>
 }>()("@releasepassport/app/ConsoleSessions") {
   static readonly layer = Layer.effect(
     ConsoleSessions,
@@ -151,7 +153,7 @@ export class ConsoleSessions extends Context.Service<ConsoleSessions, {
           yield* sessions.revoke({ id: session.id, now: new Date(now) })
         })
 
-      return ConsoleSessions.of({ signIn, authenticate, signOut })
+      return ConsoleSessions.of({ signIn, authenticate, signOut, memberships: (user) => users.memberships(user.id) })
     })
   )
 }

@@ -30,3 +30,14 @@ export const IntegrationList = Schema.Struct({
   checkedAt: Schema.String
 })
 export type IntegrationList = typeof IntegrationList.Type
+
+/** Declaring a connector: the API and the console decode the same shape. */
+export const DeclareConnector = Schema.Struct({
+  displayName: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)))),
+  expectedIntervalSeconds: Schema.optional(
+    Schema.NullOr(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 30 * 24 * 3600 })))
+  ),
+  environments: Schema.optional(
+    Schema.Array(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100))).check(Schema.isMaxLength(50))
+  )
+})

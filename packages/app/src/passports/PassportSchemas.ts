@@ -122,3 +122,41 @@ export const PassportDetailView = Schema.Struct({
 })
 export type PassportDetailView = typeof PassportDetailView.Type
 
+
+/** A new comment: the API and the console decode the same shape. */
+export const NewComment = Schema.Struct({
+  body: Schema.String.check(
+    Schema.isMinLength(1, { message: "must not be empty" }),
+    Schema.isMaxLength(4000, { message: "must be at most 4000 characters" })
+  )
+})
+
+const VerdictCounts = { pass: Schema.Int, warn: Schema.Int, fail: Schema.Int, error: Schema.Int }
+
+const EvaluationSummary = Schema.Struct({
+  passportId: Schema.String,
+  service: ServiceView,
+  releaseId: Schema.String,
+  environment: Schema.String,
+  mode: GateMode,
+  verdict: VerdictKind,
+  evaluatedAt: Schema.String
+})
+
+/** A workspace at a glance: what the console's overview shows. */
+export const PassportOverviewView = Schema.Struct({
+  /** Latest verdicts: passports per verdict, per environment. */
+  environments: Schema.Array(Schema.Struct({ environment: Schema.String, ...VerdictCounts })),
+  /** Evaluations per UTC day, oldest first, every day of the window (zeros included). */
+  days: Schema.Array(Schema.Struct({ day: Schema.String, ...VerdictCounts })),
+  recent: Schema.Array(EvaluationSummary),
+  /**
+   * Latest verdicts that need someone: blocked under enforce, `error`, or a shadow verdict
+   * that enforce would block.
+   */
+  attention: Schema.Array(Schema.Struct({
+    ...EvaluationSummary.fields,
+    reason: Schema.Literals(["blocked", "error", "would_block"])
+  }))
+})
+export type PassportOverviewView = typeof PassportOverviewView.Type

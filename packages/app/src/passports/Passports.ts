@@ -2,11 +2,17 @@ import { CommentStore, PassportStore, roleAtLeast } from "@releasepassport/core"
 import type { GateMode, Membership, StoreUnavailable, VerdictKind } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { InvalidCursor, PassportNotFound } from "../errors.ts"
-import type { PassportDetailView, PassportPage } from "./PassportSchemas.ts"
+import type { PassportDetailView, PassportOverviewView, PassportPage } from "./PassportSchemas.ts"
 import { decodeCursor, detailView, encodeCursor, listItemView } from "./PassportViews.ts"
 
 const DEFAULT_PAGE = 50
 const DETAIL_LIMITS = { evaluations: 200, evidence: 500 }
+const DAY_MS = 86_400_000
+const OVERVIEW_LIMIT = 20
+const MAX_OVERVIEW_DAYS = 366
+
+type Counts = { pass: number; warn: number; fail: number; error: number }
+const zero = (): Counts => ({ pass: 0, warn: 0, fail: 0, error: 0 })
 
 /** Who is reading: what they may see (private details) and delete (their comments; admins: any). */
 export interface Reader {
@@ -36,6 +42,8 @@ export class Passports extends Context.Service<Passports, {
     query: PassportFilters & { readonly limit?: number | undefined; readonly cursor?: string | undefined }
   ) => Effect.Effect<PassportPage, InvalidCursor | StoreUnavailable>
   readonly detail: (reader: Reader, id: string) => Effect.Effect<PassportDetailView, PassportNotFound | StoreUnavailable>
+  /** The workspace at a glance: latest verdicts per environment, the last `days` UTC days, what needs attention. */
+  readonly overview: (reader: Reader, query: { readonly days: number }) => Effect.Effect<PassportOverviewView, StoreUnavailable>
 }>()("@releasepassport/app/Passports") {
   static readonly layer = Layer.effect(
     Passports,
@@ -68,6 +76,52 @@ export class Passports extends Context.Service<Passports, {
           if (detail === undefined) return yield* new PassportNotFound()
           const thread = yield* comments.list({ workspaceId, passportId: id })
           return detailView(detail, thread, viewer(reader))
+        }),
+        overview: Effect.fn("Passports.overview")(function*(reader, query) {
+          const days = Math.min(Math.max(1, Math.floor(query.days)), MAX_OVERVIEW_DAYS)
+          const now = yield* Clock.currentTimeMillis
+          const today = Math.floor(now / DAY_MS) * DAY_MS
+          const first = today - (days - 1) * DAY_MS
+          const read = yield* passports.overview({
+            workspaceId: reader.membership.workspace.id,
+            since: new Date(first),
+            limit: OVERVIEW_LIMIT
+          })
+          const environments = new Map<string, Counts>()
+          for (const row of read.stamps) {
+            const counts = environments.get(row.environment) ?? zero()
+            counts[row.verdict] += row.count
+            environments.set(row.environment, counts)
+          }
+          const perDay = new Map<string, Counts>()
+          for (let at = first; at <= today; at += DAY_MS) perDay.set(new Date(at).toISOString().slice(0, 10), zero())
+          for (const row of read.days) {
+            const counts = perDay.get(row.day)
+            if (counts !== undefined) counts[row.verdict] += row.count
+          }
+          const summary = (passport: (typeof read.recent)[number]["passport"], at: {
+            readonly environment: string
+            readonly mode: GateMode
+            readonly verdict: VerdictKind
+            readonly evaluatedAt: string
+          }) => ({
+            passportId: passport.id,
+            service: { name: passport.service.name, namespace: passport.service.namespace },
+            releaseId: passport.releaseId,
+            environment: at.environment,
+            mode: at.mode,
+            verdict: at.verdict,
+            evaluatedAt: at.evaluatedAt
+          })
+          return {
+            environments: [...environments].map(([environment, counts]) => ({ environment, ...counts })),
+            days: [...perDay].map(([day, counts]) => ({ day, ...counts })),
+            recent: read.recent.map(({ passport, evaluation }) => summary(passport, evaluation)),
+            attention: read.failing.map(({ passport, stamp }) => ({
+              ...summary(passport, stamp),
+              reason: stamp.verdict === "error" ? "error" as const : stamp.mode === "enforce" ? "blocked" as const : "would_block" as const
+            }))
+          }
         })
       })
     })

@@ -21,3 +21,15 @@ export const TokenList = Schema.Struct({ tokens: Schema.Array(TokenView) })
 /** The one answer that carries a token's value: shown once, never stored. */
 export const CreatedToken = Schema.Struct({ token: TokenView, value: Schema.String })
 export type CreatedToken = typeof CreatedToken.Type
+
+/** A request for a new token: the API and the console decode the same shape. */
+export const CreateTokenRequest = Schema.Struct({
+  name: Schema.String.check(
+    Schema.isMinLength(1),
+    Schema.isMaxLength(100),
+    Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/, { message: "must not contain control characters" })
+  ),
+  scopes: Schema.Array(TokenScope).check(Schema.isMinLength(1, { message: "needs at least one scope" })),
+  /** Lifetime in days (1 to 366); 90 when left out. */
+  expiresInDays: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 366 })))
+})

@@ -141,6 +141,26 @@ export interface PassportDetail {
   readonly evidenceTotal: number
 }
 
+/** What the console's overview reads of a workspace in one go: counts, not rows. */
+export interface PassportOverviewQuery {
+  readonly workspaceId: string
+  /** Evaluations at or after this instant count towards the days. */
+  readonly since: Date
+  /** How many of the newest evaluations, and of the stamps needing attention, to return. */
+  readonly limit: number
+}
+
+export interface PassportOverview {
+  /** Latest verdicts ("stamps"): how many passports have each verdict, per environment and mode. */
+  readonly stamps: ReadonlyArray<{ readonly environment: string; readonly mode: GateMode; readonly verdict: VerdictKind; readonly count: number }>
+  /** Evaluations since `since`, per UTC day (YYYY-MM-DD) and verdict. */
+  readonly days: ReadonlyArray<{ readonly day: string; readonly verdict: VerdictKind; readonly count: number }>
+  /** The newest evaluations, with the passport each belongs to. */
+  readonly recent: ReadonlyArray<{ readonly passport: Passport; readonly evaluation: GateEvaluation }>
+  /** Latest verdicts that are `fail` or `error` (blocked, or would be under enforce), newest first. */
+  readonly failing: ReadonlyArray<{ readonly passport: Passport; readonly stamp: Stamp }>
+}
+
 export class PassportStore extends Context.Service<PassportStore, {
   /**
    * The release's passport and the newest version of each of its evidence items. Reads only:
@@ -175,4 +195,6 @@ export class PassportStore extends Context.Service<PassportStore, {
     readonly id: string
     readonly limits: { readonly evaluations: number; readonly evidence: number }
   }) => Effect.Effect<PassportDetail | undefined, StoreUnavailable>
+  /** The workspace at a glance (the console's overview). */
+  readonly overview: (query: PassportOverviewQuery) => Effect.Effect<PassportOverview, StoreUnavailable>
 }>()("@releasepassport/core/ports/PassportStore") {}

@@ -1,20 +1,10 @@
 import { EvidenceName } from "@releasepassport/core"
-import { ConnectorView, IntegrationList } from "@releasepassport/app"
+import { ConnectorView, DeclareConnector, IntegrationList } from "@releasepassport/app"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { MinimumRole, SessionAuth, WorkspaceAccess, WorkspaceQuery } from "./SessionSecurity.ts"
 
-export { ConnectorView, IntegrationList }
-
-export const DeclareConnector = Schema.Struct({
-  displayName: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)))),
-  expectedIntervalSeconds: Schema.optional(
-    Schema.NullOr(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 30 * 24 * 3600 })))
-  ),
-  environments: Schema.optional(
-    Schema.Array(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100))).check(Schema.isMaxLength(50))
-  )
-})
+export { ConnectorView, DeclareConnector, IntegrationList }
 
 export class IntegrationsApi extends HttpApiGroup.make("integrations")
   .add(

@@ -1,5 +1,5 @@
 import { GateMode, Rfc3339, VerdictKind } from "@releasepassport/core"
-import { CommentView, PASSPORT_PAGE_MAX, PassportDetailView, PassportPage } from "@releasepassport/app"
+import { CommentView, NewComment, PASSPORT_PAGE_MAX, PassportDetailView, PassportPage } from "@releasepassport/app"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Forbidden, InvalidRequest, NotFound } from "./Problems.ts"
@@ -16,13 +16,6 @@ export {
   PassportPage,
   PolicyUse
 } from "@releasepassport/app"
-
-export const NewComment = Schema.Struct({
-  body: Schema.String.check(
-    Schema.isMinLength(1, { message: "must not be empty" }),
-    Schema.isMaxLength(4000, { message: "must be at most 4000 characters" })
-  )
-})
 
 const PassportParams = { id: Schema.String.check(Schema.isMaxLength(100)) }
 

@@ -1,21 +1,10 @@
-import { CreatedToken, TokenList, TokenScope, TokenView } from "@releasepassport/app"
+import { CreatedToken, CreateTokenRequest, TokenList, TokenScope, TokenView } from "@releasepassport/app"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { NotFound } from "./Problems.ts"
 import { MinimumRole, SessionAuth, WorkspaceAccess, WorkspaceQuery } from "./SessionSecurity.ts"
 
-export { CreatedToken, TokenList, TokenScope, TokenView }
-
-export const CreateTokenRequest = Schema.Struct({
-  name: Schema.String.check(
-    Schema.isMinLength(1),
-    Schema.isMaxLength(100),
-    Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/, { message: "must not contain control characters" })
-  ),
-  scopes: Schema.Array(TokenScope).check(Schema.isMinLength(1, { message: "needs at least one scope" })),
-  /** Lifetime in days (1 to 366); 90 when left out. */
-  expiresInDays: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 366 })))
-})
+export { CreatedToken, CreateTokenRequest, TokenList, TokenScope, TokenView }
 
 export class TokenAdminApi extends HttpApiGroup.make("tokens")
   .add(

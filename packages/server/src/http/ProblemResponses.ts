@@ -20,6 +20,10 @@ const byStatus: Record<number, { readonly title: string; readonly code: string; 
 const isProblem = (response: HttpServerResponse.HttpServerResponse) =>
   (response.headers["content-type"] ?? "").startsWith(PROBLEM)
 
+/** The console answers browsers with its own error pages (HTML); those are left as they are. */
+const isPage = (response: HttpServerResponse.HttpServerResponse) =>
+  (response.headers["content-type"] ?? ("contentType" in response.body ? response.body.contentType : undefined) ?? "").startsWith("text/html")
+
 const problem = (
   status: number,
   fields: { readonly title: string; readonly code: string; readonly detail: string; readonly correlationId?: string },
@@ -62,7 +66,7 @@ export const problemResponses = (options: { readonly maxBodyBytes: number }) =>
             }, {})
           }
         }
-        if (response.status < 400 || isProblem(response)) return response
+        if (response.status < 400 || isProblem(response) || isPage(response)) return response
         const known = byStatus[response.status] ??
           { title: "Error", code: response.status >= 500 ? ProblemCodes.internal : ProblemCodes.requestMalformed, detail: "" }
         const { "content-type": _type, "content-length": _length, ...headers } = response.headers

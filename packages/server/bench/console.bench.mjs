@@ -1,0 +1,93 @@
+// npm run bench:console: the console's pages next to the JSON routes that serve the same data,
+// on the same server in the same run. Fills 10 000 passports and 100 000 evidence rows (see
+// fill.mjs), starts the BUILT server, signs in once (the console and the API share the session
+// cookie), and prints p50/p99 and requests/s for: the passports page vs GET /passports, the
+// passport detail page vs GET /passports/{id} (rotating ids), and the overview page (no single
+// JSON twin). Goal: each page at most 1.5x its JSON route. Also prints the gzipped size of every
+// script the pages load (goal: 40 KB together). SQLite, and PostgreSQL when reachable.
+// Bounded: BENCH_DURATION_S seconds per route (default 5), BENCH_CONNECTIONS (default 4).
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { gzipSync } from "node:zlib"
+import { fill } from "./fill.mjs"
+import { cli, expectAllOk, load, machineLine, POSTGRES_URL, postgresSchema, redact, runBench, startServer } from "./support.mjs"
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4)
+const PASSWORD = "bench password, long enough"
+const BASE = "/releasepassport/v1"
+
+const signIn = async (url) => {
+  const login = await fetch(`${url}${BASE}/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: url },
+    body: JSON.stringify({ email: "bench@example.com", password: PASSWORD })
+  })
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith("releasepassport_session="))?.split(";")[0]
+  if (login.status !== 204 || cookie === undefined) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`)
+  return cookie
+}
+
+/** Every script the overview loads (it loads the most), gzipped as a browser would receive it. */
+const scriptSizes = async (url, cookie) => {
+  const html = await (await fetch(`${url}/console`, { headers: { cookie } })).text()
+  const sizes = []
+  for (const [, src] of html.matchAll(/<script src="([^"]+)"/g)) {
+    const body = Buffer.from(await (await fetch(`${url}${src}`)).arrayBuffer())
+    sizes.push({ src, raw: body.length, gzip: gzipSync(body, { level: 9 }).length })
+  }
+  return sizes
+}
+
+const measureTarget = async (label, database, cleanup) => {
+  console.log(`${label}:`)
+  const ids = await fill(database)
+  await cli(["user", "create", "--database", database, "--email", "bench@example.com", "--workspace", "default", "--role", "viewer"], `${PASSWORD}\n`)
+  const server = await startServer(database)
+  cleanup(server.stop)
+  const cookie = await signIn(server.url)
+  let nextJson = 0
+  let nextPage = 0
+  const pairs = [
+    ["passports, first page", `${BASE}/passports`, "/console/passports"],
+    ["passports, filtered", `${BASE}/passports?environment=production&verdict=fail`, "/console/passports?environment=production&verdict=fail"],
+    ["detail (rotating ids)", { path: () => `${BASE}/passports/${ids[(nextJson += 7919) % ids.length]}` }, { path: () => `/console/passports/${ids[(nextPage += 7919) % ids.length]}` }],
+    ["overview (page only)", undefined, "/console"]
+  ]
+  const run = async (name, target) => {
+    const options = typeof target === "string" ? { url: `${server.url}${target}` } : { url: `${server.url}/`, ...target }
+    await load({ ...options, headers: { cookie }, connections: CONNECTIONS, durationS: 1 })
+    return expectAllOk(`${label} ${name}`, await load({ ...options, headers: { cookie }, connections: CONNECTIONS, durationS: DURATION_S }))
+  }
+  const rows = []
+  for (const [name, json, page] of pairs) {
+    rows.push({ name, json: json === undefined ? undefined : await run(`${name} JSON`, json), page: await run(`${name} page`, page) })
+  }
+  const scripts = await scriptSizes(server.url, cookie)
+  await server.stop()
+  const f = (n) => n.toFixed(2).padStart(8)
+  console.log(`  ${"route".padEnd(24)} ${"JSON p50".padStart(8)} ${"p99".padStart(8)} ${"page p50".padStart(8)} ${"p99".padStart(8)} ${"page req/s".padStart(10)}   page/JSON p50  p99`)
+  for (const { name, json, page } of rows) {
+    console.log(
+      `  ${name.padEnd(24)} ${json ? f(json.p50) : "       -"} ${json ? f(json.p99) : "       -"} ${f(page.p50)} ${f(page.p99)} ${page.perSecond.toFixed(0).padStart(10)}   ` +
+        (json ? `${(page.p50 / json.p50).toFixed(2).padStart(12)}x ${(page.p99 / json.p99).toFixed(2).padStart(5)}x` : "")
+    )
+  }
+  const total = scripts.reduce((n, s) => n + s.gzip, 0)
+  for (const s of scripts) console.log(`  script ${s.src}: ${(s.raw / 1024).toFixed(1)} KB, ${(s.gzip / 1024).toFixed(1)} KB gzipped`)
+  console.log(`  all JavaScript: ${(total / 1024).toFixed(1)} KB gzipped (goal <= 40 KB): ${total <= 40 * 1024 ? "ok" : "OVER"}`)
+}
+
+await runBench(async (cleanup) => {
+  console.log(`${machineLine()}; ${CONNECTIONS} connections, ${DURATION_S} s per route after 1 s warm-up, loopback`)
+  const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-bench-"))
+  cleanup(async () => rmSync(dir, { recursive: true, force: true }))
+  await measureTarget("SQLite", `sqlite:${path.join(dir, "bench.db")}`, cleanup)
+  const schema = await postgresSchema()
+  if ("skipped" in schema) console.log(`PostgreSQL at ${redact(POSTGRES_URL)} is unreachable (${schema.skipped}): SKIPPED`)
+  else {
+    cleanup(schema.drop)
+    await measureTarget("PostgreSQL", schema.url, cleanup)
+  }
+})

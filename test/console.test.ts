@@ -1,0 +1,417 @@
+import AxeBuilder from "@axe-core/playwright"
+import type { EvidenceBatch, GateRequest } from "@releasepassport/core"
+import { adapterChoices, cliOk, createToken, passingGateRequest, rawPost, startServer } from "@releasepassport/testing"
+import type { RunningServer, TestDatabase } from "@releasepassport/testing"
+import { existsSync } from "node:fs"
+import { chromium } from "playwright-core"
+import type { Browser, BrowserContext, Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+/**
+ * The web console in a real browser (Debian's Chromium driven by playwright-core), against the
+ * built server, with data made through the public API. Every page visited is checked for
+ * console errors, CSP violations and serious or critical accessibility violations.
+ */
+const CHROMIUM = "/usr/bin/chromium"
+const PASSWORD = "correct horse battery staple"
+const ROLES = ["owner", "admin", "member", "viewer"] as const
+type Role = (typeof ROLES)[number]
+
+const SCRIPT = "<script>window.__pwned = 1</script>"
+const IMG = "\"><img src=x onerror=\"window.__pwned = 2\">"
+
+const sqlite = (await adapterChoices()).find((choice) => choice.adapter === "sqlite")
+
+describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console in Chromium", () => {
+  let testDb: TestDatabase
+  let server: RunningServer
+  let browser: Browser
+  let token: string
+  let betaPassportId: string
+  const ids = {} as { blocked: string; passing: string; hostile: string; shadow: string }
+  /** What the gate answered, per environment and verdict: what the overview must count. */
+  const expected: Record<string, Record<string, number>> = {}
+
+  const gate = async (request: GateRequest, bearer = token) => {
+    const answer = await rawPost(`${server.url}/releasepassport/v1/gate/evaluate`, JSON.stringify(request), { authorization: `Bearer ${bearer}` })
+    expect(answer.status, answer.text).toBe(200)
+    const decided = answer.json as { passportId: string; verdict: string }
+    if (bearer === token) {
+      const env = (expected[request.service.environment] ??= { pass: 0, warn: 0, fail: 0, error: 0 })
+      env[decided.verdict] = (env[decided.verdict] ?? 0) + 1
+    }
+    return decided
+  }
+  const ingest = async (request: GateRequest, externalId: string, evidence: EvidenceBatch["evidence"]) => {
+    const batch: EvidenceBatch = {
+      source: "github_actions",
+      externalId,
+      service: { name: request.service.name, namespace: request.service.namespace },
+      release: { releaseId: request.release.releaseId, sourceSha: request.release.sourceSha },
+      artifact: { digest: request.artifact.digest },
+      evidence
+    }
+    const answer = await rawPost(`${server.url}/releasepassport/v1/evidence/ingest`, JSON.stringify(batch), { authorization: `Bearer ${token}` })
+    expect(answer.status, answer.text).toBe(200)
+  }
+
+  beforeAll(async () => {
+    testDb = await sqlite!.create()
+    const run = (args: Array<string>, input?: string) => cliOk([...args, "--database", testDb.url], input)
+    await run(["migrate"])
+    await run(["workspace", "create", "--slug", "alpha", "--name", "Alpha"])
+    await run(["workspace", "create", "--slug", "beta", "--name", "Beta"])
+    for (const role of ROLES) {
+      await run(["user", "create", "--email", `${role}@alpha.example.com`, "--workspace", "alpha", "--role", role], `${PASSWORD}\n`)
+    }
+    await run(["user", "create", "--email", "owner@beta.example.com", "--workspace", "beta", "--role", "owner"], `${PASSWORD}\n`)
+    // Beta's owner also reads alpha: a user in two workspaces, for the switcher.
+    await run(["user", "add", "--email", "owner@beta.example.com", "--workspace", "alpha", "--role", "viewer"])
+    token = (await createToken(testDb.url, "--workspace", "alpha", "--scope", "gate:evaluate", "--scope", "evidence:ingest")).value
+    const betaToken = (await createToken(testDb.url, "--workspace", "beta", "--scope", "gate:evaluate")).value
+    server = await startServer({ database: testDb.url })
+
+    // alpha: production needs a passed smoke. One release blocked on a failed smoke (enforce),
+    // one passing in staging, one in shadow that enforce would block, one with hostile names.
+    const blocked = passingGateRequest({ service: { name: "payments-api", namespace: "apps", environment: "production" } })
+    await ingest(blocked, "run-1", [{ type: "smoke", status: "failed", summary: "smoke failed: 3 of 40 checks" }])
+    ids.blocked = (await gate(blocked)).passportId
+    ids.passing = (await gate(passingGateRequest({ service: { name: "search-api", namespace: "apps", environment: "staging" } }))).passportId
+    ids.shadow = (await gate(passingGateRequest({ mode: "shadow", service: { name: "cart-api", namespace: "apps", environment: "production" } }))).passportId
+    const hostile = passingGateRequest({ service: { name: `svc${SCRIPT}`, namespace: `ns${IMG}`, environment: "staging" } })
+    await ingest(hostile, "scan-1", [
+      { type: "vuln-scan", status: "warning", summary: `found ${SCRIPT} and ${IMG}`, details: { note: "private-note-7f3a" }, private: true }
+    ])
+    ids.hostile = (await gate(hostile)).passportId
+    betaPassportId = (await gate(passingGateRequest(), betaToken)).passportId
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+    await testDb?.drop()
+  })
+
+  /** A fresh browser context (its own cookies) with every page's problems collected. */
+  const open = async () => {
+    const context = await browser.newContext({ baseURL: server.url })
+    const page = await context.newPage()
+    const problems: Array<string> = []
+    await page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`)
+      })
+    })
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console: ${message.text()}`)
+    })
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
+    /**
+     * After each page: nothing in the console, no CSP report, no serious accessibility issue,
+     * no injected script ran. An error page's own status is the one console line Chromium
+     * prints for it, and it is expected there.
+     */
+    const check = async (options: { readonly status?: number } = {}) => {
+      if (options.status !== undefined) {
+        const line = `console: Failed to load resource: the server responded with a status of ${options.status}`
+        for (let i = problems.length - 1; i >= 0; i--) if (problems[i]!.startsWith(line)) problems.splice(i, 1)
+      }
+      const axe = await new AxeBuilder({ page }).analyze()
+      const serious = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([])
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+      expect(problems).toEqual([])
+    }
+    const go = async (path: string) => {
+      const response = await page.goto(path)
+      await page.waitForLoadState("load")
+      return response
+    }
+    return { context, page, check, go }
+  }
+
+  const signIn = async (page: Page, role: Role | "beta") => {
+    await page.goto("/console/login")
+    await page.getByLabel("Email").fill(role === "beta" ? "owner@beta.example.com" : `${role}@alpha.example.com`)
+    await page.getByLabel("Password").fill(PASSWORD)
+    await page.getByRole("button", { name: "Sign in" }).click()
+    await page.waitForURL("**/console")
+  }
+
+  const sessionCookie = async (context: BrowserContext) =>
+    (await context.cookies()).find((cookie) => cookie.name === "releasepassport_session")
+
+  it("GET / redirects to the console, which asks for a sign-in; a wrong password gets the generic answer", async () => {
+    const root = await fetch(`${server.url}/`, { redirect: "manual" })
+    expect(root.status).toBe(302)
+    expect(root.headers.get("location")).toBe("/console")
+    const { context, page, check, go } = await open()
+    const response = await go("/console")
+    expect(new URL(page.url()).pathname).toBe("/console/login")
+    expect(response?.headers()["content-security-policy"]).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    expect(response?.headers()["x-content-type-options"]).toBe("nosniff")
+    expect(response?.headers()["referrer-policy"]).toBe("same-origin")
+    await check()
+    await page.getByLabel("Email").fill("owner@alpha.example.com")
+    await page.getByLabel("Password").fill("wrong password")
+    await page.getByRole("button", { name: "Sign in" }).click()
+    await expect.poll(() => page.getByTestId("login-problem").textContent()).toBe("Email or password is wrong.")
+    // Unknown account: word for word the same.
+    await page.getByLabel("Email").fill("nobody@alpha.example.com")
+    await page.getByLabel("Password").fill(PASSWORD)
+    await page.getByRole("button", { name: "Sign in" }).click()
+    await expect.poll(() => page.getByTestId("login-problem").textContent()).toBe("Email or password is wrong.")
+    expect(await sessionCookie(context)).toBeUndefined()
+    await context.close()
+  })
+
+  it("a sign-in posted from another site is refused (login CSRF)", async () => {
+    const answer = await fetch(`${server.url}/console/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" },
+      body: new URLSearchParams({ email: "owner@alpha.example.com", password: PASSWORD, _login: "x" }).toString()
+    })
+    expect(answer.status).toBe(403)
+    expect(answer.headers.get("set-cookie") ?? "").not.toContain("releasepassport_session=")
+  })
+
+  it("assets are content-addressed and cached for a year", async () => {
+    const login = await (await fetch(`${server.url}/console/login`)).text()
+    const paths = [...login.matchAll(/(?:href|src)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]!)
+    expect(paths.length).toBeGreaterThanOrEqual(3)
+    for (const path of paths) {
+      expect(path).toMatch(/\.[0-9a-f]{16}\.(js|css)$/)
+      const asset = await fetch(`${server.url}${path}`)
+      expect(asset.status).toBe(200)
+      expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable")
+      await asset.arrayBuffer()
+    }
+    expect((await fetch(`${server.url}/console/assets/console.0000000000000000.js`)).status).toBe(404)
+  })
+
+  it("owner: overview counts, filters, a blocked passport with remediation and evidence, comments, tokens, integrations, logout", async () => {
+    const { context, page, check, go } = await open()
+    await signIn(page, "owner")
+    expect(await page.getByTestId("signed-in-as").textContent()).toContain("(owner)")
+    await check()
+
+    // Overview: latest verdicts per environment, as the gate answered them.
+    const cell = (environment: string, verdict: string) =>
+      page.locator(`[data-testid=verdict-counts] tr[data-environment="${environment}"] td[data-verdict="${verdict}"]`).textContent()
+    expect(expected["production"]!["fail"]).toBe(2)
+    for (const [environment, counts] of Object.entries(expected)) {
+      for (const [verdict, count] of Object.entries(counts)) expect(await cell(environment, verdict)).toBe(String(count))
+    }
+    const attention = await page.getByTestId("attention-item").allTextContents()
+    expect(attention).toHaveLength(2)
+    expect(attention.some((text) => text.includes("payments-api") && text.includes("blocked under enforce"))).toBe(true)
+    expect(attention.some((text) => text.includes("cart-api") && text.includes("enforce would block"))).toBe(true)
+    const today = new Date().toISOString().slice(0, 10)
+    const todayRow = await page.locator("[data-testid=per-day] tr", { hasText: today }).locator("td").allTextContents()
+    const sum = (verdict: string) => String(Object.values(expected).reduce((n, counts) => n + (counts[verdict] ?? 0), 0))
+    expect(todayRow).toEqual(["pass", "warn", "fail", "error"].map(sum))
+    expect(await page.locator("[data-testid=per-day] tbody tr").count()).toBe(30)
+
+    // The list, filtered in the URL (htmx swaps the list; the URL follows).
+    await go("/console/passports")
+    expect(await page.getByTestId("passport-row").count()).toBe(4)
+    await check()
+    await page.getByLabel("Verdict").selectOption("fail")
+    await page.getByLabel("Mode").selectOption("enforce")
+    await page.getByRole("button", { name: "Filter" }).click()
+    await page.waitForURL(/verdict=fail/)
+    await expect.poll(() => page.getByTestId("passport-row").count()).toBe(1)
+    expect(new URL(page.url()).searchParams.get("mode")).toBe("enforce")
+    // The same URL without JavaScript's help gives the same list.
+    await go(new URL(page.url()).pathname + new URL(page.url()).search)
+    expect(await page.getByTestId("passport-row").count()).toBe(1)
+    await page.getByRole("link", { name: "payments-api" }).click()
+    await page.waitForURL(`**/console/passports/${ids.blocked}`)
+
+    // Detail: the blocker, its remediation and a link to the evidence it rests on.
+    const blockers = page.getByTestId("blocker")
+    expect(await blockers.count()).toBeGreaterThan(0)
+    const blockerText = (await blockers.allTextContents()).join("\n")
+    expect(blockerText).toContain("Remediation:")
+    expect(await page.getByTestId("evidence-row").count()).toBe(1)
+    expect(await page.getByTestId("evidence-row").textContent()).toContain("smoke failed: 3 of 40 checks")
+    const evidenceLink = page.locator(".evidence-link").first()
+    expect(await evidenceLink.getAttribute("href")).toMatch(/^#evidence-/)
+    await check()
+
+    // Comments: post (htmx) and delete; hostile text stays text.
+    await page.getByLabel("Add a comment").fill(`rollback plan ${SCRIPT} ${IMG}`)
+    await page.getByRole("button", { name: "Post comment" }).click()
+    await expect.poll(() => page.getByTestId("comment").count()).toBe(1)
+    expect(await page.locator(".comment-body").textContent()).toBe(`rollback plan ${SCRIPT} ${IMG}`)
+    expect(await page.locator("#comments img").count()).toBe(0)
+    await check()
+    await page.getByRole("button", { name: "Delete comment" }).click()
+    await expect.poll(() => page.getByTestId("comment").count()).toBe(0)
+
+    // Tokens: create, the value once, revoke.
+    await go("/console/tokens")
+    await page.getByLabel("Name").fill("deploy-bot")
+    await page.getByLabel("gate:evaluate").check()
+    await page.getByRole("button", { name: "Create token" }).click()
+    const value = await page.getByTestId("new-token-value").textContent()
+    expect(value).toMatch(/^rp_[0-9A-Za-z]{49}$/)
+    await check()
+    await go("/console/tokens")
+    expect(await page.content()).not.toContain(value!)
+    const row = page.getByTestId("token-row").filter({ hasText: "deploy-bot" })
+    expect(await row.getByTestId("token-state").textContent()).toBe("active")
+    await row.getByRole("button", { name: "Revoke deploy-bot" }).click()
+    await page.waitForLoadState("load")
+    expect(await page.getByTestId("token-row").filter({ hasText: "deploy-bot" }).getByTestId("token-state").textContent()).toBe("revoked")
+    const refused = await rawPost(`${server.url}/releasepassport/v1/gate/evaluate`, JSON.stringify(passingGateRequest()), { authorization: `Bearer ${value}` })
+    expect(refused.status).toBe(401)
+
+    // Integrations: the connector that reported, and one declared here.
+    await go("/console/integrations")
+    expect(await page.getByTestId("connector-row").filter({ hasText: "github_actions" }).count()).toBe(1)
+    await page.getByLabel("Source (as its evidence names it)").fill("argo_rollouts")
+    await page.getByLabel("Display name").fill("Argo Rollouts")
+    await page.getByLabel("Expected interval (minutes)").fill("30")
+    await page.getByRole("button", { name: "Declare connector" }).click()
+    await page.waitForLoadState("load")
+    expect(await page.getByTestId("connector-row").filter({ hasText: "Argo Rollouts" }).textContent()).toContain("never seen")
+    await check()
+
+    await go("/console/license")
+    expect(await page.getByTestId("license-status").textContent()).toBe("community")
+    await check()
+
+    // Logout: the old cookie is refused by the console and by the API.
+    const old = await sessionCookie(context)
+    expect(old).toBeDefined()
+    await page.getByRole("button", { name: "Sign out" }).click()
+    await page.waitForURL("**/console/login")
+    const cookie = `releasepassport_session=${old!.value}`
+    const consoleAnswer = await fetch(`${server.url}/console`, { headers: { cookie }, redirect: "manual" })
+    expect(consoleAnswer.status).toBe(303)
+    expect(consoleAnswer.headers.get("location")).toContain("/console/login")
+    const apiAnswer = await fetch(`${server.url}/releasepassport/v1/auth/session`, { headers: { cookie } })
+    expect(apiAnswer.status).toBe(401)
+    await context.close()
+  }, 90_000)
+
+  it("escapes service names and evidence from pipelines; private details stay hidden from viewers", async () => {
+    for (const role of ["owner", "viewer"] as const) {
+      const { context, page, check, go } = await open()
+      await signIn(page, role)
+      await go(`/console/passports/${ids.hostile}`)
+      expect(await page.getByTestId("service-name").textContent()).toBe(`svc${SCRIPT}`)
+      expect(await page.getByTestId("evidence-row").textContent()).toContain(`found ${SCRIPT} and ${IMG}`)
+      expect(await page.locator("main img").count()).toBe(0)
+      if (role === "viewer") {
+        expect(await page.getByTestId("details-hidden").count()).toBe(1)
+        expect(await page.content()).not.toContain("private-note-7f3a")
+      } else {
+        expect(await page.content()).toContain("private-note-7f3a")
+      }
+      await check()
+      await go("/console/passports")
+      expect(await page.locator("main img").count()).toBe(0)
+      await check()
+      await context.close()
+    }
+  }, 60_000)
+
+  it("another workspace's passport is the same 404 page as a missing one", async () => {
+    const { context, page, check, go } = await open()
+    await signIn(page, "owner")
+    const foreign = await go(`/console/passports/${betaPassportId}`)
+    const foreignText = await page.locator("main").textContent()
+    const missing = await go("/console/passports/pp_doesnotexist")
+    expect(foreign?.status()).toBe(404)
+    expect(missing?.status()).toBe(404)
+    expect(await page.locator("main").textContent()).toBe(foreignText)
+    await check({ status: 404 })
+    await context.close()
+  })
+
+  for (const role of ROLES) {
+    it(`${role}: sees only the actions the role may take, and the server refuses the rest`, async () => {
+      const { context, page, check, go } = await open()
+      await signIn(page, role)
+      expect(await page.getByTestId("signed-in-as").textContent()).toContain(`(${role})`)
+      const admin = role === "owner" || role === "admin"
+      const member = admin || role === "member"
+      expect(await page.getByRole("link", { name: "Tokens" }).count()).toBe(admin ? 1 : 0)
+
+      await go(`/console/passports/${ids.passing}`)
+      expect(await page.getByLabel("Add a comment").count()).toBe(member ? 1 : 0)
+      await check()
+      const csrf = await page.locator("input[name=_csrf]").first().getAttribute("value")
+      const post = (path: string, form: Record<string, string>) =>
+        page.request.post(path, { form: { _csrf: csrf!, ...form }, headers: { origin: server.url }, maxRedirects: 0 })
+      const comment = await post(`/console/passports/${ids.passing}/comments`, { body: `from ${role}` })
+      expect(comment.status()).toBe(member ? 303 : 403)
+      // Without the CSRF token nothing happens, whatever the role.
+      const forged = await page.request.post(`/console/passports/${ids.passing}/comments`, { form: { body: "forged" }, headers: { origin: server.url }, maxRedirects: 0 })
+      expect(forged.status()).toBe(403)
+
+      const tokens = await go("/console/tokens")
+      expect(tokens?.status()).toBe(admin ? 200 : 403)
+      await check(admin ? {} : { status: 403 })
+      const created = await post("/console/tokens", { name: `by-${role}`, scopes: "gate:evaluate" })
+      expect(created.status()).toBe(admin ? 201 : 403)
+
+      await go("/console/integrations")
+      expect(await page.getByRole("button", { name: "Declare connector" }).count()).toBe(admin ? 1 : 0)
+      const declared = await post("/console/integrations", { source: `src-${role}` })
+      expect(declared.status()).toBe(admin ? 303 : 403)
+      await check()
+
+      await go(`/console/passports/${ids.passing}`)
+      expect(await page.getByTestId("comment").filter({ hasText: "forged" }).count()).toBe(0)
+      expect(await page.getByTestId("comment").filter({ hasText: `from ${role}` }).count()).toBe(member ? 1 : 0)
+      await context.close()
+    }, 60_000)
+  }
+
+  it("a user in two workspaces switches between them; the role shown is the one held there", async () => {
+    const { context, page, check, go } = await open()
+    await signIn(page, "beta")
+    expect(await page.getByTestId("signed-in-as").textContent()).toContain("(viewer)")
+    await page.getByLabel("Workspace").selectOption("beta")
+    await page.getByRole("button", { name: "Switch" }).click()
+    await page.waitForURL(/workspace=beta/)
+    expect(await page.getByTestId("signed-in-as").textContent()).toContain("(owner)")
+    await check()
+    const mine = await go(`/console/passports/${betaPassportId}?workspace=beta`)
+    expect(mine?.status()).toBe(200)
+    // Links keep the workspace.
+    expect(await page.getByRole("link", { name: "Passports" }).getAttribute("href")).toBe("/console/passports?workspace=beta")
+    const elsewhere = await go(`/console/passports/${betaPassportId}?workspace=alpha`)
+    expect(elsewhere?.status()).toBe(404)
+    await check({ status: 404 })
+    await context.close()
+  })
+
+  it("a post from another origin changes nothing, even with the session's CSRF token", async () => {
+    const { context, page, go } = await open()
+    await signIn(page, "owner")
+    await go(`/console/passports/${ids.shadow}`)
+    const csrf = await page.locator("input[name=_csrf]").first().getAttribute("value")
+    const answer = await page.request.post(`/console/passports/${ids.shadow}/comments`, {
+      form: { _csrf: csrf!, body: "cross-site" },
+      headers: { origin: "https://evil.example" },
+      maxRedirects: 0
+    })
+    expect(answer.status()).toBe(403)
+    await go(`/console/passports/${ids.shadow}`)
+    expect(await page.getByTestId("comment").count()).toBe(0)
+    await context.close()
+  })
+})
