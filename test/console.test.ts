@@ -28,6 +28,8 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
   let browser: Browser
   let token: string
   let betaPassportId: string
+  /** The rules the one shadow evaluation would have blocked on: what the impact report must show. */
+  let shadowCodes: Array<string> = []
   const ids = {} as { blocked: string; passing: string; hostile: string; shadow: string }
   /** What the gate answered, per environment and verdict: what the overview must count. */
   const expected: Record<string, Record<string, number>> = {}
@@ -35,7 +37,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
   const gate = async (request: GateRequest, bearer = token) => {
     const answer = await rawPost(`${server.url}/releasepassport/v1/gate/evaluate`, JSON.stringify(request), { authorization: `Bearer ${bearer}` })
     expect(answer.status, answer.text).toBe(200)
-    const decided = answer.json as { passportId: string; verdict: string }
+    const decided = answer.json as { passportId: string; verdict: string; blockers: Array<{ code: string }> }
     if (bearer === token) {
       const env = (expected[request.service.environment] ??= { pass: 0, warn: 0, fail: 0, error: 0 })
       env[decided.verdict] = (env[decided.verdict] ?? 0) + 1
@@ -77,7 +79,9 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     await ingest(blocked, "run-1", [{ type: "smoke", status: "failed", summary: "smoke failed: 3 of 40 checks" }])
     ids.blocked = (await gate(blocked)).passportId
     ids.passing = (await gate(passingGateRequest({ service: { name: "search-api", namespace: "apps", environment: "staging" } }))).passportId
-    ids.shadow = (await gate(passingGateRequest({ mode: "shadow", service: { name: "cart-api", namespace: "apps", environment: "production" } }))).passportId
+    const shadow = await gate(passingGateRequest({ mode: "shadow", service: { name: "cart-api", namespace: "apps", environment: "production" } }))
+    ids.shadow = shadow.passportId
+    shadowCodes = shadow.blockers.map((blocker) => blocker.code)
     const hostile = passingGateRequest({ service: { name: `svc${SCRIPT}`, namespace: `ns${IMG}`, environment: "staging" } })
     await ingest(hostile, "scan-1", [
       { type: "vuln-scan", status: "warning", summary: `found ${SCRIPT} and ${IMG}`, details: { note: "private-note-7f3a" }, private: true }
@@ -304,6 +308,33 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     expect(apiAnswer.status).toBe(401)
     await context.close()
   }, 90_000)
+
+  it("reports: shadow impact by rule (table and chart), downloads for the window, a report link on passports", async () => {
+    const { context, page, check, go } = await open()
+    await signIn(page, "admin")
+    await go("/console/reports")
+    await check()
+    expect(shadowCodes.length).toBeGreaterThan(0)
+    for (const code of shadowCodes) {
+      const row = page.locator(`[data-testid="impact-by-rule"] tr[data-rule="${code}"]`)
+      await expect.poll(() => row.count()).toBe(1)
+      expect(await row.locator("td").first().textContent()).toBe("1")
+      expect(await row.locator(`a[href*="${ids.shadow}"]`).count()).toBe(1)
+    }
+    // The enforce block of the same window is reported beside it, never as "would block".
+    expect(await page.getByTestId("enforce-summary").textContent()).toMatch(/1 blocked/)
+    expect(await page.locator("#impact-chart canvas").count()).toBe(1)
+    const csv = await page.getByTestId("download-csv").getAttribute("href")
+    const answer = await context.request.get(csv!)
+    expect(answer.status()).toBe(200)
+    expect(await answer.text()).toContain(ids.shadow)
+    expect(await page.getByTestId("download-audit-pack").count()).toBe(1)
+    await go(`/console/passports/${ids.blocked}`)
+    const report = await context.request.get((await page.getByTestId("passport-report").getAttribute("href"))!)
+    expect(report.status()).toBe(200)
+    expect(await report.text()).toContain("payments-api")
+    await context.close()
+  })
 
   it("escapes service names and evidence from pipelines; private details stay hidden from viewers", async () => {
     for (const role of ["owner", "viewer"] as const) {

@@ -17,10 +17,28 @@
   })
 
   const COLOURS = { pass: "#1a7f37", warn: "#9a6700", fail: "#cf222e", error: "#8250df" }
+  // Bars by row (the impact report's rules): x is the row's position, labelled with its header.
+  const drawBars = (table, holder) => {
+    const rows = Array.from(table.querySelectorAll("tbody tr"))
+    const labels = rows.map((row) => row.querySelector("th")?.textContent ?? "")
+    const name = table.querySelectorAll("thead th")[1]?.textContent ?? ""
+    const values = rows.map((row) => Number(row.querySelector("td")?.textContent ?? "0"))
+    holder.textContent = ""
+    // eslint-disable-next-line no-new
+    new window.uPlot({
+      width: Math.max(320, holder.clientWidth || 720),
+      height: 220,
+      scales: { x: { time: false, range: [-0.5, rows.length - 0.5] } },
+      series: [{}, { label: name, stroke: COLOURS.fail, fill: COLOURS.fail, paths: window.uPlot.paths.bars({ size: [0.6, 80] }) }],
+      axes: [{ values: (_u, splits) => splits.map((i) => labels[i] ?? "") , splits: () => rows.map((_, i) => i) }, { label: name }]
+    }, [rows.map((_, i) => i), values], holder)
+  }
+
   const drawChart = () => {
     const table = document.querySelector("table[data-chart]")
     const holder = table === null ? null : document.getElementById(table.getAttribute("data-chart") ?? "")
     if (table === null || holder === null || typeof window.uPlot !== "function") return
+    if (table.getAttribute("data-chart-kind") === "bars") return drawBars(table, holder)
     const names = Array.from(table.querySelectorAll("thead th")).slice(1).map((th) => th.textContent ?? "")
     const rows = Array.from(table.querySelectorAll("tbody tr"))
     const xs = rows.map((row) => Date.parse(`${row.querySelector("th")?.textContent ?? ""}T00:00:00Z`) / 1000)

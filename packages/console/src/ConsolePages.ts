@@ -1,9 +1,16 @@
-import type { CommentNotFound, CommentNotYours, InvalidCursor, PassportNotFound, TokenNotFound } from "@releasepassport/app"
+import type { CommentNotFound, CommentNotYours, InvalidCursor, InvalidReportWindow, PassportNotFound, TokenNotFound } from "@releasepassport/app"
 import type { StoreUnavailable } from "@releasepassport/core"
 import { badRequest, forbidden, notFound, PageRefused } from "./ConsoleErrors.ts"
 
 /** Errors a console page can meet from the use cases. */
-export type DomainError = PassportNotFound | CommentNotFound | CommentNotYours | InvalidCursor | TokenNotFound | StoreUnavailable
+export type DomainError =
+  | PassportNotFound
+  | CommentNotFound
+  | CommentNotYours
+  | InvalidCursor
+  | InvalidReportWindow
+  | TokenNotFound
+  | StoreUnavailable
 
 /**
  * The console's one table from domain error to error page (the JSON API's is DomainProblems in
@@ -19,6 +26,8 @@ export const pageFor = (error: DomainError): PageRefused => {
       return forbidden("Only its author or an admin may delete this comment.")
     case "InvalidCursor":
       return badRequest("That page link is not valid any more; start from the first page.")
+    case "InvalidReportWindow":
+      return badRequest(`That report window does not work: ${error.message}.`)
     case "StoreUnavailable":
       return new PageRefused({ status: 503, title: "Unavailable", message: "The database is unavailable; retry in a moment." })
   }

@@ -8,6 +8,7 @@ import {
   LicenseService,
   NewComment,
   Passports,
+  Reports,
   SessionPolicy,
   Tokens
 } from "@releasepassport/app"
@@ -37,6 +38,8 @@ import { OverviewPage } from "./views/OverviewPage.tsx"
 import { PassportDetailPage } from "./views/PassportDetailPage.tsx"
 import { filterFields, PassportsPage } from "./views/PassportsPage.tsx"
 import type { FilterValues } from "./views/PassportsPage.tsx"
+import { reportFilterFields, ReportsPage } from "./views/ReportsPage.tsx"
+import type { ReportFilterValues } from "./views/ReportsPage.tsx"
 import { TokensPage } from "./views/TokensPage.tsx"
 
 export interface ConsoleOptions {
@@ -81,6 +84,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
     const tokens = yield* Tokens
     const integrations = yield* Integrations
     const licenses = yield* LicenseService
+    const reports = yield* Reports
     const sessionPolicy = yield* SessionPolicy
     const secure = options.publicUrl !== undefined && options.publicUrl.toLowerCase().startsWith("https:")
     const cookieAttributes = { httpOnly: true, sameSite: "lax" as const, path: "/", secure }
@@ -366,6 +370,28 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
         const id = yield* routeParam("id")
         yield* tokens.revoke({ workspaceId: current.membership.workspace.id, id })
         return seeOther(href(current, "/console/tokens"))
+      })))
+
+    // ---- reports ---------------------------------------------------------------------------
+    yield* router.add("GET", "/console/reports", signedInPage((current) =>
+      Effect.gen(function*() {
+        const query = current.url.searchParams
+        const filters = Object.fromEntries(
+          reportFilterFields.map((name) => [name, (query.get(name) ?? "").trim().slice(0, 200)])
+        ) as unknown as ReportFilterValues
+        // Date inputs send a day; the window runs from its start to the end of the until day.
+        const asTime = (value: string, endOfDay: boolean) =>
+          /^\d{4}-\d{2}-\d{2}$/.test(value)
+            ? new Date(Date.parse(`${value}T00:00:00Z`) + (endOfDay ? 86_400_000 : 0)).toISOString()
+            : value === "" ? undefined : value
+        const report = yield* reports.impact(current.membership.workspace.id, {
+          since: asTime(filters.since, false),
+          until: asTime(filters.until, true),
+          ...(filters.environment !== "" ? { environment: filters.environment } : {}),
+          ...(filters.service !== "" ? { service: filters.service } : {}),
+          ...(filters.namespace !== "" ? { namespace: filters.namespace } : {})
+        })
+        return render(view(ReportsPage, { visit: current, assets, report, filters }))
       })))
 
     // ---- license ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { Hidden, href } from "./Format.tsx"
 
 export type Assets = Record<AssetName, Asset>
 
-export type NavItem = "overview" | "passports" | "integrations" | "tokens" | "license"
+export type NavItem = "overview" | "passports" | "reports" | "integrations" | "tokens" | "license"
 
 /** htmx configured for a strict CSP: its indicator styles are in our stylesheet instead. */
 const HTMX_CONFIG = JSON.stringify({ includeIndicatorCSS: false })
@@ -38,6 +38,7 @@ export const Document = ({ title, assets, chart = false, children }: {
 const NAV: ReadonlyArray<{ readonly item: NavItem; readonly label: string; readonly path: string; readonly admin?: boolean }> = [
   { item: "overview", label: "Overview", path: "/console" },
   { item: "passports", label: "Passports", path: "/console/passports" },
+  { item: "reports", label: "Reports", path: "/console/reports" },
   { item: "integrations", label: "Integrations", path: "/console/integrations" },
   { item: "tokens", label: "Tokens", path: "/console/tokens", admin: true },
   { item: "license", label: "License", path: "/console/license" }

@@ -4,6 +4,7 @@ import type { Visit } from "../ConsoleAuth.ts"
 import { Hidden, href, Section, Short, Verdict, When } from "./Format.tsx"
 import type { Assets } from "./Layout.tsx"
 import { Layout } from "./Layout.tsx"
+import { passportReportHref } from "./ReportsPage.tsx"
 
 type Finding = NonNullable<PassportDetailView["latest"]>["blockers"][number]
 
@@ -64,6 +65,7 @@ export const PassportDetailPage = ({ visit, assets, passport }: {
         <dt>Artifact digest</dt><dd><Short value={passport.artifactDigest} /></dd>
         <dt>Verdict</dt><dd><Verdict verdict={passport.verdict} /></dd>
         <dt>Updated</dt><dd><When iso={passport.updatedAt} now={visit.now} /></dd>
+        <dt>Report</dt><dd><a href={passportReportHref(visit, passport.id)} data-testid="passport-report">Printable report for a change record</a></dd>
       </dl>
 
       <Section title="Verdict per environment">
