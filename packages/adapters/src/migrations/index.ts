@@ -8,6 +8,7 @@ import { connectors } from "./20261129_0005_connectors.ts"
 import { licenses } from "./20261129_0006_licenses.ts"
 import { passportListIndexes } from "./20261129_0007_passport_list_indexes.ts"
 import { evaluationEvidence } from "./20261201_0008_evaluation_evidence.ts"
+import { policyBundles } from "./20261201_0009_policy_bundles.ts"
 
 /** Every migration, in order. Names are timestamps; a migration is never edited once shipped. */
 export const migrationProvider = (types: ColumnTypes): MigrationProvider => ({
@@ -19,6 +20,7 @@ export const migrationProvider = (types: ColumnTypes): MigrationProvider => ({
     "20261129_0005_connectors": connectors(types),
     "20261129_0006_licenses": licenses(types),
     "20261129_0007_passport_list_indexes": passportListIndexes(types),
-    "20261201_0008_evaluation_evidence": evaluationEvidence(types)
+    "20261201_0008_evaluation_evidence": evaluationEvidence(types),
+    "20261201_0009_policy_bundles": policyBundles(types)
   })
 })

@@ -61,7 +61,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
 const sqliteTraits: SqlTraits = {
   label: "sqlite",
-  columnTypes: { timestamp: "text", json: "text" },
+  columnTypes: { timestamp: "text", json: "text", binary: "blob" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : String(value)),
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
   // An embedded file cannot go away like a server can; a locked database past the
