@@ -5,6 +5,7 @@ import { GateApi } from "./GateApi.ts"
 import { IntegrationsApi } from "./IntegrationsApi.ts"
 import { LicenseApi } from "./LicenseApi.ts"
 import { PassportsApi } from "./PassportsApi.ts"
+import { PoliciesApi } from "./PoliciesApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
 import { TokenAdminApi } from "./TokenAdminApi.ts"
@@ -24,6 +25,7 @@ export class Api extends HttpApi.make("releasepassport")
   .add(PassportsApi)
   .add(IntegrationsApi)
   .add(LicenseApi)
+  .add(PoliciesApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })

@@ -1,0 +1,63 @@
+import { PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "@releasepassport/app"
+import { Schema } from "effect"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { InvalidRequest, NotFound, ServiceUnavailable } from "./Problems.ts"
+import { AcceptedScopes } from "./Security.ts"
+import { SessionOrToken } from "./SessionOrTokenSecurity.ts"
+import { MinimumRole, WorkspaceQuery } from "./SessionSecurity.ts"
+
+export { PolicyOverview, PolicySwitch, UploadedPolicyBundle }
+
+/** The path of the upload route, for the body limit that applies to it alone. */
+export const POLICY_BUNDLES_PATH = "/policies/bundles"
+
+/** A bundle as `opa build -t wasm` writes it; `application/octet-stream` is accepted too (what `curl --data-binary` sends). */
+const BundleBytes = [
+  Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "application/gzip" })),
+  Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "application/octet-stream" }))
+]
+
+const DigestParams = { digest: Schema.String }
+
+export class PoliciesApi extends HttpApiGroup.make("policies")
+  .add(
+    HttpApiEndpoint.put("upload", POLICY_BUNDLES_PATH, {
+      query: WorkspaceQuery,
+      payload: BundleBytes,
+      success: UploadedPolicyBundle,
+      error: [InvalidRequest, ServiceUnavailable]
+    })
+      .annotate(MinimumRole, "admin")
+      .annotate(AcceptedScopes, ["policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "Uploads a policy bundle (tar.gz from `opa build -t wasm`, at most 10 MiB) to the workspace. It is validated " +
+          "before it is stored: it loads, has the entrypoint releasepassport/gate/decision, and decides smoke inputs " +
+          "within the evaluation budget; otherwise 422 policy.bundle_invalid says which check failed, and nothing " +
+          "changes. Uploading does not activate it. An admin session or a token with scope policy:write."
+      ),
+    HttpApiEndpoint.post("activate", `${POLICY_BUNDLES_PATH}/:digest/activate`, {
+      params: DigestParams,
+      query: WorkspaceQuery,
+      success: PolicySwitch,
+      error: [NotFound, ServiceUnavailable]
+    })
+      .annotate(MinimumRole, "admin")
+      .annotate(AcceptedScopes, ["policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "Makes an uploaded bundle the one that decides the workspace's gates. Every replica switches within a few " +
+          "seconds, without a restart; the change is recorded (who, when, from which digest to which)."
+      ),
+    HttpApiEndpoint.get("overview", "/policies", { query: WorkspaceQuery, success: PolicyOverview })
+      .annotate(MinimumRole, "viewer")
+      .annotate(AcceptedScopes, ["policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "The workspace's bundles, which is active (null: the server's default bundle) and which is the candidate, " +
+          "and the latest changes, newest first."
+      )
+  )
+  .middleware(SessionOrToken)
+  .annotateMerge(OpenApi.annotations({ title: "Policies", description: "Per-workspace policy bundles and their activation" }))
+{}

@@ -1,0 +1,45 @@
+import { Policies } from "@releasepassport/app"
+import { Effect, Option } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { Api } from "../api/Api.ts"
+import { CurrentToken } from "../api/Security.ts"
+import { RequestWorkspace } from "../api/SessionOrTokenSecurity.ts"
+import { CurrentSession } from "../api/SessionSecurity.ts"
+import { answerProblems } from "./DomainProblems.ts"
+
+/**
+ * Who makes this request, for the record of uploads and switches: the session's user or the
+ * token (by id, never its value). Session-or-token routes run with exactly one of the two.
+ */
+const actor = Effect.gen(function*() {
+  const { via } = yield* RequestWorkspace
+  if (via === "token") {
+    const token = yield* Effect.serviceOption(CurrentToken)
+    if (Option.isSome(token)) return `token:${token.value.id}`
+  } else {
+    const session = yield* Effect.serviceOption(CurrentSession)
+    if (Option.isSome(session)) return `user:${session.value.user.id}`
+  }
+  return yield* Effect.die(new Error("a session-or-token request without its credential"))
+})
+
+export const PolicyHandlers = HttpApiBuilder.group(
+  Api,
+  "policies",
+  Effect.fn(function*(handlers) {
+    const policies = yield* Policies
+    return handlers
+      .handle("upload", ({ payload }) =>
+        Effect.gen(function*() {
+          const { workspaceId } = yield* RequestWorkspace
+          return yield* policies.upload({ workspaceId, bytes: payload, actor: yield* actor })
+        }).pipe(answerProblems))
+      .handle("activate", ({ params }) =>
+        Effect.gen(function*() {
+          const { workspaceId } = yield* RequestWorkspace
+          return yield* policies.point({ workspaceId, kind: "active", digest: params.digest, actor: yield* actor })
+        }).pipe(answerProblems))
+      .handle("overview", () =>
+        Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.overview(workspaceId)).pipe(answerProblems))
+  })
+)

@@ -1,0 +1,196 @@
+import { createTarGzip } from "nanotar"
+import { readFileSync } from "node:fs"
+import path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { adapterChoices, cli, createToken, passingGateRequest, rawPost, readAnswer, REPO, startServer } from "@releasepassport/testing"
+import type { RawAnswer, RunningServer, TestDatabase } from "@releasepassport/testing"
+
+/**
+ * The policy lifecycle across replicas: a workspace uploads its own bundle and activates it on
+ * one server; both servers sharing one PostgreSQL switch to it without a restart, another
+ * workspace keeps the server's default, and broken bundles are refused while the active bundle
+ * keeps deciding. The bundle is the shipped policies plus one rule (`freeze.rego`: releases
+ * named `frozen-*` are blocked), so the verdict alone says which bundle decided.
+ */
+const postgres = (await adapterChoices()).find((choice) => choice.adapter === "postgres")
+
+const fixture = (file: string) => readFileSync(path.join(REPO, file))
+const FREEZE = fixture("test/fixtures/policies/freeze.tar.gz")
+const broken = (name: string) => fixture(`packages/core/test/fixtures/policies/${name}.tar.gz`)
+const POLL_MS = 500
+
+describe.skipIf(postgres === undefined || postgres.skip !== undefined)("policy bundles per workspace, on two replicas of one PostgreSQL", () => {
+  let testDb: TestDatabase
+  const servers: Array<RunningServer> = []
+  let alphaGate: string
+  let alphaPolicy: string
+  let betaGate: string
+  let betaPolicy: string
+  let freezeDigest: string
+  let defaultRevision: string
+
+  beforeAll(async () => {
+    testDb = await postgres!.create()
+    for (const slug of ["alpha", "beta"]) {
+      const created = await cli(["workspace", "create", "--database", testDb.url, "--slug", slug, "--name", slug])
+      expect(created.code, created.stderr).toBe(0)
+    }
+    alphaGate = (await createToken(testDb.url, "--workspace", "alpha", "--scope", "gate:evaluate")).value
+    alphaPolicy = (await createToken(testDb.url, "--workspace", "alpha", "--scope", "policy:write")).value
+    betaGate = (await createToken(testDb.url, "--workspace", "beta", "--scope", "gate:evaluate")).value
+    betaPolicy = (await createToken(testDb.url, "--workspace", "beta", "--scope", "policy:write")).value
+    for (let i = 0; i < 2; i++) {
+      servers.push(await startServer({ database: testDb.url, args: ["--policy-poll-ms", String(POLL_MS)] }))
+    }
+  }, 60_000)
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()))
+    await testDb?.drop()
+  })
+
+  const gate = (server: RunningServer, token: string, releaseId: string) =>
+    rawPost(
+      `${server.url}/releasepassport/v1/gate/evaluate`,
+      JSON.stringify(passingGateRequest({ release: { releaseId, sourceSha: "9f3c8b7", renderedManifestPath: "rendered/app.yaml" } })),
+      { authorization: `Bearer ${token}` }
+    )
+  let release = 0
+  const frozen = () => `frozen-${Date.now()}-${release++}`
+
+  const upload = async (server: RunningServer, token: string, bytes: Uint8Array, contentType = "application/gzip"): Promise<RawAnswer> =>
+    readAnswer(await fetch(`${server.url}/releasepassport/v1/policies/bundles`, {
+      method: "PUT",
+      body: new Uint8Array(bytes),
+      headers: { authorization: `Bearer ${token}`, "content-type": contentType }
+    }))
+  const activate = (server: RunningServer, token: string, digest: string) =>
+    rawPost(`${server.url}/releasepassport/v1/policies/bundles/${encodeURIComponent(digest)}/activate`, "", { authorization: `Bearer ${token}` })
+  const overview = async (server: RunningServer, token: string) =>
+    readAnswer(await fetch(`${server.url}/releasepassport/v1/policies`, { headers: { authorization: `Bearer ${token}` } }))
+
+  it("before any upload, every workspace decides with the server's default bundle", async () => {
+    for (const server of servers) {
+      const answer = await gate(server, alphaGate, frozen())
+      expect(answer.status, answer.text).toBe(200)
+      expect(answer.json.verdict).toBe("pass")
+      defaultRevision = answer.json.policy.revision
+    }
+    expect(defaultRevision).toMatch(/^src-/)
+    const listed = await overview(servers[0]!, alphaPolicy)
+    expect(listed.json).toEqual({ active: null, candidate: null, bundles: [], history: [] })
+  })
+
+  it("an upload is validated and stored, not activated", async () => {
+    const answer = await upload(servers[0]!, alphaPolicy, FREEZE)
+    expect(answer.status, answer.text).toBe(200)
+    expect(answer.json).toEqual({
+      created: true,
+      bundle: {
+        digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        revision: expect.stringMatching(/^freeze-/),
+        sizeBytes: FREEZE.byteLength,
+        uploadedBy: expect.stringMatching(/^token:tok_/),
+        uploadedAt: expect.any(String),
+        active: false,
+        candidate: false
+      }
+    })
+    freezeDigest = answer.json.bundle.digest
+    // The same bytes again (as application/octet-stream, what curl --data-binary sends) keep the first upload.
+    const again = await upload(servers[1]!, alphaPolicy, FREEZE, "application/octet-stream")
+    expect(again.status, again.text).toBe(200)
+    expect(again.json).toEqual({ created: false, bundle: answer.json.bundle })
+    expect((await gate(servers[1]!, alphaGate, frozen())).json.verdict).toBe("pass")
+  })
+
+  it("activation on one replica: it decides with the new bundle at once, the other within a few seconds, no restart", async () => {
+    const switched = await activate(servers[0]!, alphaPolicy, freezeDigest)
+    expect(switched.status, switched.text).toBe(200)
+    expect(switched.json.change).toEqual({
+      kind: "active",
+      fromDigest: null,
+      toDigest: freezeDigest,
+      changedBy: expect.stringMatching(/^token:tok_/),
+      changedAt: expect.any(String)
+    })
+    const here = await gate(servers[0]!, alphaGate, frozen())
+    expect(here.json.verdict).toBe("fail")
+    expect(here.json.blockers.map((blocker: { code: string }) => blocker.code)).toEqual(["release.frozen"])
+    expect(here.json.policy).toMatchObject({ revision: expect.stringMatching(/^freeze-/), bundleDigest: freezeDigest })
+
+    const started = Date.now()
+    let there: RawAnswer
+    do {
+      there = await gate(servers[1]!, alphaGate, frozen())
+      if (there.json.verdict === "fail") break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    } while (Date.now() - started < 10_000)
+    expect(there.json.policy.bundleDigest, "the second replica never switched").toBe(freezeDigest)
+    expect(there.json.blockers.map((blocker: { code: string }) => blocker.code)).toEqual(["release.frozen"])
+    // Within a few poll intervals, not at a restart.
+    expect(Date.now() - started).toBeLessThan(POLL_MS * 6)
+    // A release the rule does not name still passes under the new bundle.
+    const other = await gate(servers[1]!, alphaGate, `rel-${Date.now()}`)
+    expect(other.json).toMatchObject({ verdict: "pass", policy: { bundleDigest: freezeDigest } })
+
+    const listed = await overview(servers[1]!, alphaPolicy)
+    expect(listed.json).toMatchObject({ active: freezeDigest, candidate: null, bundles: [{ digest: freezeDigest, active: true }] })
+    expect(listed.json.history).toEqual([switched.json.change])
+  })
+
+  it("workspace A's bundle never decides for workspace B, on either replica, and B cannot touch it", async () => {
+    for (const server of servers) {
+      const answer = await gate(server, betaGate, frozen())
+      expect(answer.json).toMatchObject({ verdict: "pass", policy: { revision: defaultRevision } })
+    }
+    const foreign = await activate(servers[0]!, betaPolicy, freezeDigest)
+    expect(foreign.status, foreign.text).toBe(404)
+    expect(foreign.json.code).toBe("policy.bundle_not_found")
+    expect((await overview(servers[0]!, betaPolicy)).json).toEqual({ active: null, candidate: null, bundles: [], history: [] })
+  })
+
+  const bundleWithout = async (name: string) => {
+    const bytes = await createTarGzip([{ name: "data.json", data: new TextEncoder().encode("{}") }])
+    return { name, bytes }
+  }
+
+  it("broken bundles are refused with a clear problem, nothing is stored, and the active bundle keeps deciding", async () => {
+    const cases: Array<{ readonly name: string; readonly bytes: Uint8Array; readonly check: string }> = [
+      { name: "not a tar.gz", bytes: new TextEncoder().encode("this is not a bundle"), check: "bundle" },
+      { ...(await bundleWithout("no policy.wasm")), check: "bundle" },
+      { name: "no decision for real requests", bytes: broken("undefined"), check: "decision" },
+      { name: "a decision that is not {deny, warn}", bytes: broken("malformed"), check: "decision" },
+      { name: "runs out of memory (traps)", bytes: broken("hungry"), check: "trap" },
+      { name: "runs for hours (over the budget)", bytes: broken("runaway"), check: "budget" }
+    ]
+    for (const { name, bytes, check } of cases) {
+      const answer = await upload(servers[1]!, alphaPolicy, bytes)
+      expect(answer.status, `${name}: ${answer.text}`).toBe(422)
+      expect(answer.headers.get("content-type")).toContain("application/problem+json")
+      expect(answer.json.code, name).toBe("policy.bundle_invalid")
+      expect(answer.json.detail, name).toContain(`(${check})`)
+      expect(answer.json.errors, name).toEqual([{ path: ["payload"], message: expect.stringMatching(new RegExp(`^${check}: `)) }])
+    }
+    const listed = await overview(servers[0]!, alphaPolicy)
+    expect(listed.json.bundles.map((bundle: { digest: string }) => bundle.digest)).toEqual([freezeDigest])
+    for (const server of servers) {
+      expect((await gate(server, alphaGate, frozen())).json.blockers.map((blocker: { code: string }) => blocker.code)).toEqual(["release.frozen"])
+      const ready = await readAnswer(await fetch(`${server.url}/releasepassport/v1/readyz`))
+      expect(ready.status).toBe(200)
+      expect(ready.json.policy.workspaceProblems).toEqual([])
+    }
+  }, 60_000)
+
+  it("refuses a body over 10 MiB (413), a token without policy:write (403), an unknown digest (404)", async () => {
+    const huge = await upload(servers[0]!, alphaPolicy, new Uint8Array(10 * 1024 * 1024 + 1))
+    expect(huge.status).toBe(413)
+    expect(huge.json.code).toBe("request.too_large")
+    const unscoped = await upload(servers[0]!, alphaGate, FREEZE)
+    expect(unscoped.status).toBe(403)
+    expect(unscoped.json.code).toBe("auth.scope_missing")
+    const unknown = await activate(servers[0]!, alphaPolicy, `sha256:${"0".repeat(64)}`)
+    expect(unknown.status).toBe(404)
+    expect(unknown.json.code).toBe("policy.bundle_not_found")
+    expect((await overview(servers[0]!, alphaPolicy)).json.history).toHaveLength(1)
+  })
+})
