@@ -1,4 +1,5 @@
 import { createTarGzip } from "nanotar"
+import pg from "pg"
 import { readFileSync } from "node:fs"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -40,7 +41,9 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("policy b
     betaGate = (await createToken(testDb.url, "--workspace", "beta", "--scope", "gate:evaluate")).value
     betaPolicy = (await createToken(testDb.url, "--workspace", "beta", "--scope", "policy:write")).value
     for (let i = 0; i < 2; i++) {
-      servers.push(await startServer({ database: testDb.url, args: ["--policy-poll-ms", String(POLL_MS)] }))
+      // A roomy budget: the out-of-memory fixture must reach its memory limit before the deadline
+      // even on a loaded machine (it takes about 0.3 s alone); the runaway one overruns any budget.
+      servers.push(await startServer({ database: testDb.url, args: ["--policy-poll-ms", String(POLL_MS), "--policy-budget-ms", "2000"] }))
     }
   }, 60_000)
   afterAll(async () => {
@@ -147,6 +150,50 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("policy b
     expect(foreign.status, foreign.text).toBe(404)
     expect(foreign.json.code).toBe("policy.bundle_not_found")
     expect((await overview(servers[0]!, betaPolicy)).json).toEqual({ active: null, candidate: null, bundles: [], history: [] })
+  })
+
+
+  it("a candidate is evaluated in shadow on every gate, on both replicas: recorded, answered, never deciding", async () => {
+    const uploaded = await upload(servers[0]!, betaPolicy, FREEZE)
+    expect(uploaded.status, uploaded.text).toBe(200)
+    // Same bytes as alpha's: the same digest, but beta's own upload (bundles are per workspace).
+    expect(uploaded.json).toMatchObject({ created: true, bundle: { digest: freezeDigest, active: false } })
+    const shadowed = await rawPost(
+      `${servers[0]!.url}/releasepassport/v1/policies/bundles/${encodeURIComponent(freezeDigest)}/candidate`,
+      "",
+      { authorization: `Bearer ${betaPolicy}` }
+    )
+    expect(shadowed.status, shadowed.text).toBe(200)
+    expect(shadowed.json.change).toMatchObject({ kind: "candidate", fromDigest: null, toDigest: freezeDigest })
+
+    for (const server of servers) {
+      const started = Date.now()
+      let answer: RawAnswer
+      do {
+        answer = await gate(server, betaGate, frozen())
+        if (answer.json.candidate !== undefined) break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      } while (Date.now() - started < 10_000)
+      // The active (default) bundle decides; the candidate says what it would have done.
+      expect(answer.json).toMatchObject({ verdict: "pass", allowed: true, blockers: [], policy: { revision: defaultRevision } })
+      expect(answer.json.candidate).toEqual({
+        verdict: "fail",
+        blockers: [expect.objectContaining({ code: "release.frozen", policy: "gate/release" })],
+        warnings: [],
+        revision: expect.stringMatching(/^freeze-/),
+        bundleDigest: freezeDigest
+      })
+      const client = new pg.Client({ connectionString: testDb.url })
+      await client.connect()
+      try {
+        const { rows } = await client.query("select verdict, candidate from gate_evaluations where id = $1", [answer.json.evaluationId])
+        expect(rows).toEqual([{ verdict: "pass", candidate: answer.json.candidate }])
+      } finally {
+        await client.end()
+      }
+    }
+    // Alpha has no candidate: its answers carry none.
+    expect((await gate(servers[1]!, alphaGate, frozen())).json.candidate).toBeUndefined()
   })
 
   const bundleWithout = async (name: string) => {

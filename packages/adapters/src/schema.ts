@@ -55,6 +55,8 @@ export interface GateEvaluationRow {
   duration_ms: number
   /** Ids of the evidence versions the verdict was decided on (JSON array); null before 0008. */
   evidence_ids: unknown
+  /** The candidate bundle's verdict in shadow (JSON `CandidateOutcome`); null without a candidate. */
+  candidate?: unknown
 }
 
 export interface PassportStampRow {

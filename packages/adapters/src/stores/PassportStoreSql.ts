@@ -96,7 +96,8 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           token_id: input.tokenId,
           evaluated_at: verdict.evaluatedAt,
           duration_ms: verdict.durationMs,
-          evidence_ids: JSON.stringify(input.evidenceIds)
+          evidence_ids: JSON.stringify(input.evidenceIds),
+          candidate: input.candidate === undefined ? null : JSON.stringify(input.candidate)
         }
         yield* sql.attempt(() => trx.insertInto("gate_evaluations").values(row).execute())
         const stamp = {

@@ -64,6 +64,18 @@ export interface GateFacts {
   readonly evidence: ReadonlyArray<EvidenceFacts>
 }
 
+/**
+ * What the workspace's candidate bundle decided on the same input, in shadow: recorded beside
+ * the verdict, never deciding `allowed`.
+ */
+export interface CandidateOutcome {
+  readonly verdict: VerdictKind
+  readonly blockers: ReadonlyArray<Finding>
+  readonly warnings: ReadonlyArray<Finding>
+  readonly revision: string
+  readonly bundleDigest: string
+}
+
 export interface RecordGateEvaluation {
   /** The identity the facts were read for. */
   readonly identity: PassportIdentity
@@ -76,6 +88,8 @@ export interface RecordGateEvaluation {
   readonly tokenId: string | null
   /** The evidence versions the verdict was decided on (`GateFacts.evidence`). */
   readonly evidenceIds: ReadonlyArray<string>
+  /** The candidate bundle's verdict on the same input, when the workspace has a candidate. */
+  readonly candidate?: CandidateOutcome
   readonly now: Date
 }
 

@@ -49,6 +49,20 @@ export class PoliciesApi extends HttpApiGroup.make("policies")
         "Makes an uploaded bundle the one that decides the workspace's gates. Every replica switches within a few " +
           "seconds, without a restart; the change is recorded (who, when, from which digest to which)."
       ),
+    HttpApiEndpoint.post("candidate", `${POLICY_BUNDLES_PATH}/:digest/candidate`, {
+      params: DigestParams,
+      query: WorkspaceQuery,
+      success: PolicySwitch,
+      error: [NotFound, ServiceUnavailable]
+    })
+      .annotate(MinimumRole, "admin")
+      .annotate(AcceptedScopes, ["policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "Makes an uploaded bundle the workspace's candidate: every gate also evaluates it, in shadow, and records " +
+          "its verdict and findings beside the active one (the answer carries them as `candidate`); it never " +
+          "changes `allowed`. Recorded like an activation."
+      ),
     HttpApiEndpoint.get("overview", "/policies", { query: WorkspaceQuery, success: PolicyOverview })
       .annotate(MinimumRole, "viewer")
       .annotate(AcceptedScopes, ["policy:write"])

@@ -14,7 +14,12 @@ export const Readiness = Schema.Struct({
      * Workspaces whose active bundle this replica could not load: each keeps deciding with the
      * bundle it had until the bundle is fixed or another is activated.
      */
-    workspaceProblems: Schema.Array(Schema.Struct({ workspaceId: Schema.String, digest: Schema.String, reason: Schema.String }))
+    workspaceProblems: Schema.Array(Schema.Struct({
+      workspaceId: Schema.String,
+      kind: Schema.Literals(["active", "candidate"]),
+      digest: Schema.String,
+      reason: Schema.String
+    }))
   })
 })
 

@@ -39,6 +39,11 @@ export const PolicyHandlers = HttpApiBuilder.group(
           const { workspaceId } = yield* RequestWorkspace
           return yield* policies.point({ workspaceId, kind: "active", digest: params.digest, actor: yield* actor })
         }).pipe(answerProblems))
+      .handle("candidate", ({ params }) =>
+        Effect.gen(function*() {
+          const { workspaceId } = yield* RequestWorkspace
+          return yield* policies.point({ workspaceId, kind: "candidate", digest: params.digest, actor: yield* actor })
+        }).pipe(answerProblems))
       .handle("overview", () =>
         Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.overview(workspaceId)).pipe(answerProblems))
   })

@@ -15,9 +15,13 @@ interface Loaded {
   readonly close: () => Promise<void>
 }
 
-/** A workspace's active bundle that could not be loaded on this replica; the previous one still decides. */
+/**
+ * A workspace's active (or candidate) bundle that could not be loaded on this replica; the
+ * previous one still decides (or stays the candidate).
+ */
 export interface WorkspacePolicyProblem {
   readonly workspaceId: string
+  readonly kind: "active" | "candidate"
   readonly digest: string
   readonly reason: string
 }
@@ -70,6 +74,8 @@ const loadBundle = (
  */
 export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
   readonly forWorkspace: (workspaceId: string) => PolicyBundle
+  /** The workspace's candidate bundle, when it has one loaded here. */
+  readonly candidateFor: (workspaceId: string) => PolicyBundle | undefined
   readonly problems: () => ReadonlyArray<WorkspacePolicyProblem>
   readonly refresh: (workspaceId: string) => Effect.Effect<void>
 }>()("@releasepassport/server/WorkspacePolicies") {
@@ -80,13 +86,15 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
       const engine = yield* PolicyEngine
       const store = yield* PolicyBundleStore
       const loaded = new Map<string, Loaded>()
-      const deciding = new Map<string, string>()
+      // Per pointer: workspace -> the digest loaded for it here.
+      const deciding = { active: new Map<string, string>(), candidate: new Map<string, string>() }
       const problems = new Map<string, WorkspacePolicyProblem>()
+      const problemKey = (kind: string, workspaceId: string) => `${kind}\n${workspaceId}`
       // Syncs take turns: a poll and a refresh never load the same digest twice or race a swap.
       const turns = yield* Semaphore.make(1)
 
       const closeUnused = Effect.promise(async () => {
-        const used = new Set(deciding.values())
+        const used = new Set([...deciding.active.values(), ...deciding.candidate.values()])
         for (const [digest, entry] of loaded) {
           if (used.has(digest)) continue
           loaded.delete(digest)
@@ -95,7 +103,8 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
       })
       yield* Effect.addFinalizer(() =>
         Effect.promise(async () => {
-          deciding.clear()
+          deciding.active.clear()
+          deciding.candidate.clear()
           await Promise.all([...loaded.values()].map((entry) => entry.close()))
           loaded.clear()
         })
@@ -113,31 +122,39 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
           return true
         })
 
-      const apply = (pointers: WorkspacePolicyPointers) =>
+      const applyOne = (workspaceId: string, kind: "active" | "candidate", wanted: string | undefined) =>
         Effect.gen(function*() {
-          const { workspaceId, activeDigest } = pointers
-          if (activeDigest === undefined) {
-            deciding.delete(workspaceId)
-            problems.delete(workspaceId)
+          const loadedFor = deciding[kind]
+          const key = problemKey(kind, workspaceId)
+          if (wanted === undefined) {
+            loadedFor.delete(workspaceId)
+            problems.delete(key)
             return
           }
-          if (deciding.get(workspaceId) === activeDigest) {
-            problems.delete(workspaceId)
+          if (loadedFor.get(workspaceId) === wanted) {
+            problems.delete(key)
             return
           }
           // A digest that failed is not retried every poll; moving the pointer tries again.
-          if (problems.get(workspaceId)?.digest === activeDigest) return
-          const outcome = yield* load(workspaceId, activeDigest)
+          if (problems.get(key)?.digest === wanted) return
+          const outcome = yield* load(workspaceId, wanted)
           if (outcome === true) {
-            deciding.set(workspaceId, activeDigest)
-            problems.delete(workspaceId)
+            loadedFor.set(workspaceId, wanted)
+            problems.delete(key)
             return
           }
-          problems.set(workspaceId, { workspaceId, digest: activeDigest, reason: outcome })
+          problems.set(key, { workspaceId, kind, digest: wanted, reason: outcome })
           yield* Effect.logError(
-            `workspace ${workspaceId}: active policy bundle ${activeDigest} cannot be loaded, the previous bundle keeps deciding: ${outcome}`
+            `workspace ${workspaceId}: ${kind} policy bundle ${wanted} cannot be loaded, ` +
+              `${kind === "active" ? "the previous bundle keeps deciding" : "the previous candidate stays"}: ${outcome}`
           )
         })
+
+      const apply = (pointers: WorkspacePolicyPointers) =>
+        Effect.andThen(
+          applyOne(pointers.workspaceId, "active", pointers.activeDigest),
+          applyOne(pointers.workspaceId, "candidate", pointers.candidateDigest)
+        )
 
       const syncAll = turns.withPermits(1)(
         Effect.gen(function*() {
@@ -147,7 +164,9 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
             seen.add(pointers.workspaceId)
             yield* apply(pointers)
           }
-          for (const workspaceId of [...deciding.keys()]) if (!seen.has(workspaceId)) deciding.delete(workspaceId)
+          for (const loadedFor of [deciding.active, deciding.candidate]) {
+            for (const workspaceId of [...loadedFor.keys()]) if (!seen.has(workspaceId)) loadedFor.delete(workspaceId)
+          }
           yield* closeUnused
         })
       )
@@ -163,9 +182,13 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
 
       return WorkspacePolicies.of({
         forWorkspace: (workspaceId) => {
-          const digest = deciding.get(workspaceId)
+          const digest = deciding.active.get(workspaceId)
           const entry = digest === undefined ? undefined : loaded.get(digest)
           return entry?.bundle ?? engine.bundle
+        },
+        candidateFor: (workspaceId) => {
+          const digest = deciding.candidate.get(workspaceId)
+          return digest === undefined ? undefined : loaded.get(digest)?.bundle
         },
         problems: () => [...problems.values()],
         refresh: (workspaceId) =>
@@ -187,7 +210,12 @@ export const GatePolicyLive = Layer.effect(
     const policies = yield* WorkspacePolicies
     const config = yield* ServerConfig
     return GatePolicy.of({
-      forWorkspace: (workspaceId) => Effect.sync(() => ({ bundle: policies.forWorkspace(workspaceId), budgetMs: config.policyBudgetMs }))
+      forWorkspace: (workspaceId) =>
+        Effect.sync(() => ({
+          bundle: policies.forWorkspace(workspaceId),
+          budgetMs: config.policyBudgetMs,
+          candidate: policies.candidateFor(workspaceId)
+        }))
     })
   })
 )
