@@ -196,6 +196,42 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("policy b
     expect((await gate(servers[1]!, alphaGate, frozen())).json.candidate).toBeUndefined()
   })
 
+  it("the candidate report lists exactly the evaluations where the candidate disagrees, by rule", async () => {
+    // The window starts after the previous test's evaluations (same machine, same clock).
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const since = new Date().toISOString()
+    const answers: Array<{ readonly evaluationId: string; readonly frozen: boolean }> = []
+    for (const [i, server] of servers.entries()) {
+      for (const isFrozen of [true, false, true]) {
+        const answer = await gate(server, betaGate, isFrozen ? frozen() : `rel-${Date.now()}-${i}`)
+        expect(answer.json.candidate, answer.text).toBeDefined()
+        answers.push({ evaluationId: answer.json.evaluationId, frozen: isFrozen })
+      }
+    }
+    const disagreeing = answers.filter((answer) => answer.frozen)
+    const report = await readAnswer(await fetch(
+      `${servers[1]!.url}/releasepassport/v1/reports/candidate?since=${encodeURIComponent(since)}`,
+      { headers: { authorization: `Bearer ${betaPolicy}` } }
+    ))
+    expect(report.status, report.text).toBe(200)
+    expect(report.json).toMatchObject({
+      since,
+      evaluations: answers.length,
+      truncated: false,
+      disagreements: disagreeing.length,
+      verdictFlips: [{ from: "pass", to: "fail", evaluations: disagreeing.length }],
+      newBlockers: [{ code: "release.frozen", evaluations: disagreeing.length }],
+      removedBlockers: []
+    })
+    expect(report.json.examples.map((example: { evaluationId: string }) => example.evaluationId).sort())
+      .toEqual(disagreeing.map((answer) => answer.evaluationId).sort())
+    // Alpha has no candidate: nothing to report. A since that is not a date-time: 422.
+    const alpha = await readAnswer(await fetch(`${servers[0]!.url}/releasepassport/v1/reports/candidate`, { headers: { authorization: `Bearer ${alphaPolicy}` } }))
+    expect(alpha.json).toMatchObject({ evaluations: 0, disagreements: 0, examples: [] })
+    const bad = await readAnswer(await fetch(`${servers[0]!.url}/releasepassport/v1/reports/candidate?since=yesterday`, { headers: { authorization: `Bearer ${alphaPolicy}` } }))
+    expect(bad.status).toBe(422)
+  })
+
   const bundleWithout = async (name: string) => {
     const bytes = await createTarGzip([{ name: "data.json", data: new TextEncoder().encode("{}") }])
     return { name, bytes }

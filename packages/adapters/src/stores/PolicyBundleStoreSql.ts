@@ -1,5 +1,5 @@
 import { PolicyBundleStore } from "@releasepassport/core"
-import type { PolicyChange, StoredPolicyBundle, WorkspacePolicyPointers } from "@releasepassport/core"
+import type { PolicyChange, ShadowedEvaluation, StoredPolicyBundle, WorkspacePolicyPointers } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { PolicyBundleRow, PolicyChangeRow, PolicyPointerRow } from "../schema.ts"
 import { newId } from "./ids.ts"
@@ -66,6 +66,28 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
         db.selectFrom("policy_changes").selectAll().where("workspace_id", "=", workspaceId)
           .orderBy("changed_at", "desc").orderBy("id", "desc").limit(limit).execute()
       ).pipe(Effect.map((rows) => rows.map(toChange))),
+    shadowedEvaluations: ({ workspaceId, since, limit }) =>
+      sql.query((db) =>
+        db.selectFrom("gate_evaluations")
+          .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "candidate"])
+          .where("workspace_id", "=", workspaceId)
+          .where("evaluated_at", ">=", since.toISOString())
+          .where("candidate", "is not", null)
+          .orderBy("evaluated_at", "desc").orderBy("id", "desc")
+          .limit(limit)
+          .execute()
+      ).pipe(Effect.map((rows) =>
+        rows.map((row): ShadowedEvaluation => ({
+          evaluationId: row.id,
+          passportId: row.passport_id,
+          environment: row.environment,
+          evaluatedAt: readTimestamp(row.evaluated_at),
+          verdict: row.verdict as ShadowedEvaluation["verdict"],
+          blockers: sql.traits.readJson(row.blockers) as ShadowedEvaluation["blockers"],
+          revision: row.policy_revision,
+          candidate: sql.traits.readJson(row.candidate) as ShadowedEvaluation["candidate"]
+        }))
+      )),
     pointers: (workspaceId) =>
       sql.query((db) =>
         db.selectFrom("policy_pointers").select(["active_digest", "candidate_digest"])

@@ -3,12 +3,16 @@ import type { GateContext, PolicyBundleError, PolicyEvaluationError, PolicyPoint
 import { Clock, Context, Effect, Layer } from "effect"
 import { PolicyBundleNotFound, PolicyBundleRejected } from "../errors.ts"
 import { PolicyRuntime } from "../ports/PolicyRuntime.ts"
+import type { CandidateReport } from "./CandidateReport.ts"
+import { candidateReport } from "./CandidateReport.ts"
 import type { PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "./PolicyViews.ts"
 import { toPolicyBundleView, toPolicyChangeView } from "./PolicyViews.ts"
 
 /** Largest bundle accepted, compressed. */
 export const MAX_POLICY_BUNDLE_BYTES = 10 * 1024 * 1024
 const HISTORY_SHOWN = 50
+/** The candidate report reads at most this many evaluations (the newest), so it stays cheap. */
+export const CANDIDATE_REPORT_LIMIT = 10_000
 
 /** Who did something: `user:<id>` (a console session) or `token:<id>` (an API token). */
 export type PolicyActor = string
@@ -86,6 +90,8 @@ export class Policies extends Context.Service<Policies, {
     readonly actor: PolicyActor
   }) => Effect.Effect<PolicySwitch, PolicyBundleNotFound | StoreUnavailable>
   readonly overview: (workspaceId: string) => Effect.Effect<PolicyOverview, StoreUnavailable>
+  /** Where the candidate and the active bundle disagreed on the workspace's gates since `since`. */
+  readonly candidateReport: (input: { readonly workspaceId: string; readonly since: Date }) => Effect.Effect<CandidateReport, StoreUnavailable>
 }>()("@releasepassport/app/Policies") {
   static readonly layer = Layer.effect(
     Policies,
@@ -142,6 +148,11 @@ export class Policies extends Context.Service<Policies, {
           // This replica switches at once; the others notice on their next look at the pointers.
           yield* runtime.refresh(workspaceId)
           return { change: moved._tag === "Changed" ? toPolicyChangeView(moved.change) : null }
+        }),
+        candidateReport: Effect.fn("Policies.candidateReport")(function*({ workspaceId, since }) {
+          const read = yield* store.shadowedEvaluations({ workspaceId, since, limit: CANDIDATE_REPORT_LIMIT + 1 })
+          const truncated = read.length > CANDIDATE_REPORT_LIMIT
+          return candidateReport(truncated ? read.slice(0, CANDIDATE_REPORT_LIMIT) : read, { since, truncated })
         }),
         overview: Effect.fn("Policies.overview")(function*(workspaceId: string) {
           const [pointers, bundles, history] = yield* Effect.all([

@@ -1,6 +1,9 @@
 import { Context } from "effect"
 import type { Effect } from "effect"
 import type { StoreUnavailable } from "../errors.ts"
+import type { Finding } from "../Finding.ts"
+import type { CandidateOutcome } from "./PassportStore.ts"
+import type { VerdictKind } from "../Verdict.ts"
 
 /** Which pointer of a workspace a change moved: the bundle that decides, or the one in shadow. */
 export type PolicyPointer = "active" | "candidate"
@@ -34,6 +37,18 @@ export interface WorkspacePolicyPointers {
   readonly candidateDigest: string | undefined
 }
 
+/** A gate evaluation that also ran the workspace's candidate: both verdicts, for the candidate report. */
+export interface ShadowedEvaluation {
+  readonly evaluationId: string
+  readonly passportId: string
+  readonly environment: string
+  readonly evaluatedAt: string
+  readonly verdict: VerdictKind
+  readonly blockers: ReadonlyArray<Finding>
+  readonly revision: string
+  readonly candidate: CandidateOutcome
+}
+
 /**
  * Per-workspace policy bundles, the workspace's active and candidate pointers, and the history
  * of every pointer change. The use case validates a bundle before it is saved; the store keeps
@@ -55,6 +70,12 @@ export class PolicyBundleStore extends Context.Service<PolicyBundleStore, {
   readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<StoredPolicyBundle>, StoreUnavailable>
   /** The workspace's pointer changes, newest first (at most `limit`). */
   readonly history: (input: { readonly workspaceId: string; readonly limit: number }) => Effect.Effect<ReadonlyArray<PolicyChange>, StoreUnavailable>
+  /** The workspace's evaluations since `since` that also ran a candidate, newest first, at most `limit`. */
+  readonly shadowedEvaluations: (input: {
+    readonly workspaceId: string
+    readonly since: Date
+    readonly limit: number
+  }) => Effect.Effect<ReadonlyArray<ShadowedEvaluation>, StoreUnavailable>
   /** The workspace's pointers (both undefined when it never had any). */
   readonly pointers: (workspaceId: string) => Effect.Effect<WorkspacePolicyPointers, StoreUnavailable>
   /** Every workspace that has (or had) a pointer: what a replica polls to notice a switch. */

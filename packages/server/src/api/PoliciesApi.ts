@@ -1,4 +1,4 @@
-import { PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "@releasepassport/app"
+import { CandidateReport, PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "@releasepassport/app"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { InvalidRequest, NotFound, ServiceUnavailable } from "./Problems.ts"
@@ -6,7 +6,7 @@ import { AcceptedScopes } from "./Security.ts"
 import { SessionOrToken } from "./SessionOrTokenSecurity.ts"
 import { MinimumRole, WorkspaceQuery } from "./SessionSecurity.ts"
 
-export { PolicyOverview, PolicySwitch, UploadedPolicyBundle }
+export { CandidateReport, PolicyOverview, PolicySwitch, UploadedPolicyBundle }
 
 /** The path of the upload route, for the body limit that applies to it alone. */
 export const POLICY_BUNDLES_PATH = "/policies/bundles"
@@ -62,6 +62,24 @@ export class PoliciesApi extends HttpApiGroup.make("policies")
         "Makes an uploaded bundle the workspace's candidate: every gate also evaluates it, in shadow, and records " +
           "its verdict and findings beside the active one (the answer carries them as `candidate`); it never " +
           "changes `allowed`. Recorded like an activation."
+      ),
+    HttpApiEndpoint.get("candidateReport", "/reports/candidate", {
+      query: {
+        ...WorkspaceQuery,
+        since: Schema.optional(Schema.String.check(Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
+          message: "must be an RFC 3339 date-time, e.g. 2026-12-01T00:00:00Z"
+        }))).annotate({ description: "Start of the window (RFC 3339); default: 7 days ago." })
+      },
+      success: CandidateReport,
+      error: [InvalidRequest, ServiceUnavailable]
+    })
+      .annotate(MinimumRole, "viewer")
+      .annotate(AcceptedScopes, ["policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "The workspace's gate evaluations since `since` where the candidate bundle and the active one disagree, " +
+          "by rule: verdict flips, blockers the candidate adds, blockers it removes (counted per evaluation), and " +
+          "the disagreeing evaluations themselves (newest first). At most the newest 10 000 evaluations are read."
       ),
     HttpApiEndpoint.get("overview", "/policies", { query: WorkspaceQuery, success: PolicyOverview })
       .annotate(MinimumRole, "viewer")

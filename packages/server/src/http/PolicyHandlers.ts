@@ -1,7 +1,8 @@
 import { Policies } from "@releasepassport/app"
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../api/Api.ts"
+import { InvalidRequest, ProblemCodes } from "../api/Problems.ts"
 import { CurrentToken } from "../api/Security.ts"
 import { RequestWorkspace } from "../api/SessionOrTokenSecurity.ts"
 import { CurrentSession } from "../api/SessionSecurity.ts"
@@ -22,6 +23,8 @@ const actor = Effect.gen(function*() {
   }
   return yield* Effect.die(new Error("a session-or-token request without its credential"))
 })
+
+const WEEK_MS = 7 * 86_400_000
 
 export const PolicyHandlers = HttpApiBuilder.group(
   Api,
@@ -44,6 +47,19 @@ export const PolicyHandlers = HttpApiBuilder.group(
           const { workspaceId } = yield* RequestWorkspace
           return yield* policies.point({ workspaceId, kind: "candidate", digest: params.digest, actor: yield* actor })
         }).pipe(answerProblems))
+      .handle("candidateReport", ({ query }) =>
+        Effect.gen(function*() {
+          const { workspaceId } = yield* RequestWorkspace
+          const since = query.since === undefined ? new Date((yield* Clock.currentTimeMillis) - WEEK_MS) : new Date(query.since)
+          if (Number.isNaN(since.getTime())) {
+            return yield* new InvalidRequest({
+              code: ProblemCodes.requestInvalid,
+              detail: "since is not a valid date-time.",
+              errors: [{ path: ["query", "since"], message: "is not a valid date-time" }]
+            })
+          }
+          return yield* policies.candidateReport({ workspaceId, since }).pipe(answerProblems)
+        }))
       .handle("overview", () =>
         Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.overview(workspaceId)).pipe(answerProblems))
   })
