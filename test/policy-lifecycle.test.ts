@@ -232,6 +232,46 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("policy b
     expect(bad.status).toBe(422)
   })
 
+  it("replay of a bundle that adds a deny rule reports exactly the past evaluations it would now block", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const since = new Date().toISOString()
+    const past: Array<{ readonly evaluationId: string; readonly frozen: boolean }> = []
+    for (const isFrozen of [true, false, false, true, true]) {
+      const answer = await gate(servers[past.length % 2]!, betaGate, isFrozen ? frozen() : `rel-${Date.now()}-${past.length}`)
+      expect(answer.json.verdict, answer.text).toBe("pass")
+      past.push({ evaluationId: answer.json.evaluationId, frozen: isFrozen })
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const until = new Date().toISOString()
+    const replay = (body: object) =>
+      rawPost(`${servers[0]!.url}/releasepassport/v1/policies/replay`, JSON.stringify(body), { authorization: `Bearer ${betaPolicy}` })
+
+    const answer = await replay({ bundleDigest: freezeDigest, since, until })
+    expect(answer.status, answer.text).toBe(200)
+    const blocked = past.filter((evaluation) => evaluation.frozen)
+    expect(answer.json).toMatchObject({
+      bundle: { digest: freezeDigest, revision: expect.stringMatching(/^freeze-/) },
+      since,
+      until,
+      replayed: past.length,
+      evaluations: past.length,
+      stoppedEarly: false,
+      truncated: false,
+      disagreements: blocked.length,
+      verdictFlips: [{ from: "pass", to: "fail", evaluations: blocked.length }],
+      newBlockers: [{ code: "release.frozen", evaluations: blocked.length }],
+      removedBlockers: []
+    })
+    expect(answer.json.examples.map((example: { evaluationId: string }) => example.evaluationId).sort())
+      .toEqual(blocked.map((evaluation) => evaluation.evaluationId).sort())
+
+    // Another environment: nothing in the window. Alpha's bundle is not beta's to replay: 404.
+    expect((await replay({ bundleDigest: freezeDigest, since, until, environment: "production" })).json).toMatchObject({ replayed: 0, disagreements: 0 })
+    const foreign = await rawPost(`${servers[0]!.url}/releasepassport/v1/policies/replay`, JSON.stringify({ bundleDigest: `sha256:${"1".repeat(64)}`, since, until }), { authorization: `Bearer ${betaPolicy}` })
+    expect(foreign.status).toBe(404)
+    expect((await replay({ bundleDigest: freezeDigest, since: until, until: since })).status).toBe(422)
+  })
+
   const bundleWithout = async (name: string) => {
     const bytes = await createTarGzip([{ name: "data.json", data: new TextEncoder().encode("{}") }])
     return { name, bytes }

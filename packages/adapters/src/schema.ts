@@ -57,6 +57,8 @@ export interface GateEvaluationRow {
   evidence_ids: unknown
   /** The candidate bundle's verdict in shadow (JSON `CandidateOutcome`); null without a candidate. */
   candidate?: unknown
+  /** The policy input the verdict was decided on (JSON); null before 0011. */
+  policy_input?: unknown
 }
 
 export interface PassportStampRow {

@@ -10,6 +10,7 @@ import { passportListIndexes } from "./20261129_0007_passport_list_indexes.ts"
 import { evaluationEvidence } from "./20261201_0008_evaluation_evidence.ts"
 import { policyBundles } from "./20261201_0009_policy_bundles.ts"
 import { candidateVerdicts } from "./20261201_0010_candidate_verdicts.ts"
+import { evaluationInputs } from "./20261201_0011_evaluation_inputs.ts"
 
 /** Every migration, in order. Names are timestamps; a migration is never edited once shipped. */
 export const migrationProvider = (types: ColumnTypes): MigrationProvider => ({
@@ -23,6 +24,7 @@ export const migrationProvider = (types: ColumnTypes): MigrationProvider => ({
     "20261129_0007_passport_list_indexes": passportListIndexes(types),
     "20261201_0008_evaluation_evidence": evaluationEvidence(types),
     "20261201_0009_policy_bundles": policyBundles(types),
-    "20261201_0010_candidate_verdicts": candidateVerdicts(types)
+    "20261201_0010_candidate_verdicts": candidateVerdicts(types),
+    "20261201_0011_evaluation_inputs": evaluationInputs(types)
   })
 })

@@ -97,7 +97,8 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           evaluated_at: verdict.evaluatedAt,
           duration_ms: verdict.durationMs,
           evidence_ids: JSON.stringify(input.evidenceIds),
-          candidate: input.candidate === undefined ? null : JSON.stringify(input.candidate)
+          candidate: input.candidate === undefined ? null : JSON.stringify(input.candidate),
+          policy_input: input.policyInput === undefined ? null : JSON.stringify(input.policyInput)
         }
         yield* sql.attempt(() => trx.insertInto("gate_evaluations").values(row).execute())
         const stamp = {

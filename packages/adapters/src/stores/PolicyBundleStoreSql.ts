@@ -1,5 +1,5 @@
 import { PolicyBundleStore } from "@releasepassport/core"
-import type { PolicyChange, ShadowedEvaluation, StoredPolicyBundle, WorkspacePolicyPointers } from "@releasepassport/core"
+import type { PolicyChange, ReplayableEvaluation, ShadowedEvaluation, StoredPolicyBundle, WorkspacePolicyPointers } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { PolicyBundleRow, PolicyChangeRow, PolicyPointerRow } from "../schema.ts"
 import { newId } from "./ids.ts"
@@ -86,6 +86,28 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
           blockers: sql.traits.readJson(row.blockers) as ShadowedEvaluation["blockers"],
           revision: row.policy_revision,
           candidate: sql.traits.readJson(row.candidate) as ShadowedEvaluation["candidate"]
+        }))
+      )),
+    replayableEvaluations: ({ workspaceId, since, until, environment, limit }) =>
+      sql.query((db) => {
+        const query = db.selectFrom("gate_evaluations")
+          .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "policy_input"])
+          .where("workspace_id", "=", workspaceId)
+          .where("evaluated_at", ">=", since.toISOString())
+          .where("evaluated_at", "<", until.toISOString())
+          .where("policy_input", "is not", null)
+        return (environment === undefined ? query : query.where("environment", "=", environment))
+          .orderBy("evaluated_at", "asc").orderBy("id", "asc").limit(limit).execute()
+      }).pipe(Effect.map((rows) =>
+        rows.map((row): ReplayableEvaluation => ({
+          evaluationId: row.id,
+          passportId: row.passport_id,
+          environment: row.environment,
+          evaluatedAt: readTimestamp(row.evaluated_at),
+          verdict: row.verdict as ReplayableEvaluation["verdict"],
+          blockers: sql.traits.readJson(row.blockers) as ReplayableEvaluation["blockers"],
+          revision: row.policy_revision,
+          policyInput: sql.traits.readJson(row.policy_input) as ReplayableEvaluation["policyInput"]
         }))
       )),
     pointers: (workspaceId) =>

@@ -1,4 +1,4 @@
-import { ConnectorStore, connectorFreshness, evaluateGate, PassportStore } from "@releasepassport/core"
+import { buildPolicyInput, ConnectorStore, connectorFreshness, evaluatePolicyInput, PassportStore } from "@releasepassport/core"
 import type { ApiToken, GateRequest, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { GatePolicy } from "../ports/GatePolicy.ts"
@@ -53,9 +53,10 @@ export class Gate extends Context.Service<Gate, {
               now
             }
             // The candidate sees exactly the active bundle's input, on another policy thread at the same time.
+            const input = buildPolicyInput(context)
             const [verdict, shadow] = yield* Effect.all([
-              evaluateGate(bundle, context, { budgetMs }),
-              candidate === undefined ? Effect.succeed(undefined) : evaluateGate(candidate, context, { budgetMs })
+              evaluatePolicyInput(bundle, input, { budgetMs }),
+              candidate === undefined ? Effect.succeed(undefined) : evaluatePolicyInput(candidate, input, { budgetMs })
             ], { concurrency: "unbounded" })
             const candidateOutcome = shadow === undefined ? undefined : {
               verdict: shadow.verdict,
@@ -73,6 +74,7 @@ export class Gate extends Context.Service<Gate, {
               tokenId: token.id,
               evidenceIds: facts.evidence.map((item) => item.id),
               ...(candidateOutcome !== undefined ? { candidate: candidateOutcome } : {}),
+              policyInput: input,
               now
             })
             if (recorded._tag === "Stale") {

@@ -37,6 +37,18 @@ export const CandidateReport = Schema.Struct({
 })
 export type CandidateReport = typeof CandidateReport.Type
 
+/** `POST /policies/replay`: a bundle re-run over past evaluations, grouped like the candidate report. */
+export const ReplayReport = Schema.Struct({
+  ...CandidateReport.fields,
+  bundle: Schema.Struct({ digest: Schema.String, revision: Schema.String }),
+  until: Schema.String,
+  /** Evaluations re-run (the report's `evaluations` counts the same). */
+  replayed: Schema.Int,
+  /** True when the time bound stopped the replay before every evaluation in the window was re-run. */
+  stoppedEarly: Schema.Boolean
+})
+export type ReplayReport = typeof ReplayReport.Type
+
 const EXAMPLES = 100
 
 const codes = (findings: ReadonlyArray<{ readonly code: string }>) => new Set(findings.map((finding) => finding.code))

@@ -1,9 +1,9 @@
-import { evaluateGate, PolicyBundleStore } from "@releasepassport/core"
-import type { GateContext, PolicyBundleError, PolicyEvaluationError, PolicyPointer, StoreUnavailable } from "@releasepassport/core"
+import { evaluateGate, evaluatePolicyInput, PolicyBundleStore } from "@releasepassport/core"
+import type { GateContext, PolicyBundleError, ShadowedEvaluation, PolicyEvaluationError, PolicyPointer, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { PolicyBundleNotFound, PolicyBundleRejected } from "../errors.ts"
 import { PolicyRuntime } from "../ports/PolicyRuntime.ts"
-import type { CandidateReport } from "./CandidateReport.ts"
+import type { CandidateReport, ReplayReport } from "./CandidateReport.ts"
 import { candidateReport } from "./CandidateReport.ts"
 import type { PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "./PolicyViews.ts"
 import { toPolicyBundleView, toPolicyChangeView } from "./PolicyViews.ts"
@@ -13,6 +13,9 @@ export const MAX_POLICY_BUNDLE_BYTES = 10 * 1024 * 1024
 const HISTORY_SHOWN = 50
 /** The candidate report reads at most this many evaluations (the newest), so it stays cheap. */
 export const CANDIDATE_REPORT_LIMIT = 10_000
+/** A replay re-runs at most this many evaluations (the oldest in the window), for at most this long. */
+export const REPLAY_LIMIT = 5_000
+export const REPLAY_TIME_LIMIT_MS = 60_000
 
 /** Who did something: `user:<id>` (a console session) or `token:<id>` (an API token). */
 export type PolicyActor = string
@@ -92,6 +95,17 @@ export class Policies extends Context.Service<Policies, {
   readonly overview: (workspaceId: string) => Effect.Effect<PolicyOverview, StoreUnavailable>
   /** Where the candidate and the active bundle disagreed on the workspace's gates since `since`. */
   readonly candidateReport: (input: { readonly workspaceId: string; readonly since: Date }) => Effect.Effect<CandidateReport, StoreUnavailable>
+  /**
+   * Re-runs an uploaded bundle over the workspace's past evaluations in [since, until) on the
+   * exact inputs they were decided on, and groups where it would have decided otherwise.
+   */
+  readonly replay: (input: {
+    readonly workspaceId: string
+    readonly digest: string
+    readonly since: Date
+    readonly until: Date
+    readonly environment?: string | undefined
+  }) => Effect.Effect<ReplayReport, PolicyBundleNotFound | PolicyBundleRejected | StoreUnavailable>
 }>()("@releasepassport/app/Policies") {
   static readonly layer = Layer.effect(
     Policies,
@@ -153,6 +167,47 @@ export class Policies extends Context.Service<Policies, {
           const read = yield* store.shadowedEvaluations({ workspaceId, since, limit: CANDIDATE_REPORT_LIMIT + 1 })
           const truncated = read.length > CANDIDATE_REPORT_LIMIT
           return candidateReport(truncated ? read.slice(0, CANDIDATE_REPORT_LIMIT) : read, { since, truncated })
+        }),
+        replay: Effect.fn("Policies.replay")(function*({ workspaceId, digest, since, until, environment }) {
+          const bytes = yield* store.bytes({ workspaceId, digest })
+          if (bytes === undefined) return yield* new PolicyBundleNotFound({ digest })
+          const past = yield* store.replayableEvaluations({ workspaceId, since, until, environment, limit: REPLAY_LIMIT + 1 })
+          const truncated = past.length > REPLAY_LIMIT
+          const window = truncated ? past.slice(0, REPLAY_LIMIT) : past
+          return yield* Effect.scoped(Effect.gen(function*() {
+            // On a policy thread of its own, like an upload's trial: the gates' threads are not shared.
+            const bundle = yield* runtime.trial(bytes).pipe(
+              Effect.mapError((error) => new PolicyBundleRejected({ check: bundleCheck(error), message: error.message }))
+            )
+            const started = yield* Clock.currentTimeMillis
+            const replayed: Array<ShadowedEvaluation> = []
+            let stoppedEarly = false
+            for (const evaluation of window) {
+              if ((yield* Clock.currentTimeMillis) - started > REPLAY_TIME_LIMIT_MS) {
+                stoppedEarly = true
+                break
+              }
+              const verdict = yield* evaluatePolicyInput(bundle, evaluation.policyInput, { budgetMs: runtime.budgetMs })
+              replayed.push({
+                ...evaluation,
+                candidate: {
+                  verdict: verdict.verdict,
+                  blockers: verdict.blockers,
+                  warnings: verdict.warnings,
+                  revision: verdict.policy.revision,
+                  bundleDigest: verdict.policy.bundleDigest
+                }
+              })
+            }
+            const report = candidateReport(replayed, { since, truncated })
+            return {
+              ...report,
+              bundle: { digest: bundle.digest, revision: bundle.revision },
+              until: until.toISOString(),
+              replayed: replayed.length,
+              stoppedEarly
+            }
+          }))
         }),
         overview: Effect.fn("Policies.overview")(function*(workspaceId: string) {
           const [pointers, bundles, history] = yield* Effect.all([

@@ -3,7 +3,7 @@ import type { Effect } from "effect"
 import type { StoreUnavailable } from "../errors.ts"
 import type { Finding } from "../Finding.ts"
 import type { GateMode } from "../GateRequest.ts"
-import type { EvidenceFacts, PassportFacts } from "../PolicyInput.ts"
+import type { EvidenceFacts, PassportFacts, PolicyInput } from "../PolicyInput.ts"
 import type { Verdict, VerdictKind } from "../Verdict.ts"
 
 export interface Passport extends PassportFacts {
@@ -90,6 +90,8 @@ export interface RecordGateEvaluation {
   readonly evidenceIds: ReadonlyArray<string>
   /** The candidate bundle's verdict on the same input, when the workspace has a candidate. */
   readonly candidate?: CandidateOutcome
+  /** The exact input the policy decided on (built from sanitized facts), so the decision can be replayed. */
+  readonly policyInput?: PolicyInput
   readonly now: Date
 }
 

@@ -3,6 +3,7 @@ import type { Effect } from "effect"
 import type { StoreUnavailable } from "../errors.ts"
 import type { Finding } from "../Finding.ts"
 import type { CandidateOutcome } from "./PassportStore.ts"
+import type { PolicyInput } from "../PolicyInput.ts"
 import type { VerdictKind } from "../Verdict.ts"
 
 /** Which pointer of a workspace a change moved: the bundle that decides, or the one in shadow. */
@@ -49,6 +50,18 @@ export interface ShadowedEvaluation {
   readonly candidate: CandidateOutcome
 }
 
+/** A past gate evaluation with the exact input it was decided on, to replay against another bundle. */
+export interface ReplayableEvaluation {
+  readonly evaluationId: string
+  readonly passportId: string
+  readonly environment: string
+  readonly evaluatedAt: string
+  readonly verdict: VerdictKind
+  readonly blockers: ReadonlyArray<Finding>
+  readonly revision: string
+  readonly policyInput: PolicyInput
+}
+
 /**
  * Per-workspace policy bundles, the workspace's active and candidate pointers, and the history
  * of every pointer change. The use case validates a bundle before it is saved; the store keeps
@@ -76,6 +89,17 @@ export class PolicyBundleStore extends Context.Service<PolicyBundleStore, {
     readonly since: Date
     readonly limit: number
   }) => Effect.Effect<ReadonlyArray<ShadowedEvaluation>, StoreUnavailable>
+  /**
+   * The workspace's evaluations in [since, until) that kept their policy input (optionally in one
+   * environment), oldest first, at most `limit`.
+   */
+  readonly replayableEvaluations: (input: {
+    readonly workspaceId: string
+    readonly since: Date
+    readonly until: Date
+    readonly environment?: string | undefined
+    readonly limit: number
+  }) => Effect.Effect<ReadonlyArray<ReplayableEvaluation>, StoreUnavailable>
   /** The workspace's pointers (both undefined when it never had any). */
   readonly pointers: (workspaceId: string) => Effect.Effect<WorkspacePolicyPointers, StoreUnavailable>
   /** Every workspace that has (or had) a pointer: what a replica polls to notice a switch. */

@@ -1,4 +1,4 @@
-import { CandidateReport, PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "@releasepassport/app"
+import { CandidateReport, PolicyOverview, ReplayReport, PolicySwitch, UploadedPolicyBundle } from "@releasepassport/app"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { InvalidRequest, NotFound, ServiceUnavailable } from "./Problems.ts"
@@ -18,6 +18,18 @@ const BundleBytes = [
 ]
 
 const DigestParams = { digest: Schema.String }
+
+const DateTime = Schema.String.check(Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
+  message: "must be an RFC 3339 date-time, e.g. 2026-12-01T00:00:00Z"
+}))
+
+export const ReplayRequest = Schema.Struct({
+  bundleDigest: Schema.String,
+  since: DateTime,
+  /** Default: now. */
+  until: Schema.optionalKey(DateTime),
+  environment: Schema.optionalKey(Schema.String)
+})
 
 export class PoliciesApi extends HttpApiGroup.make("policies")
   .add(
@@ -80,6 +92,21 @@ export class PoliciesApi extends HttpApiGroup.make("policies")
         "The workspace's gate evaluations since `since` where the candidate bundle and the active one disagree, " +
           "by rule: verdict flips, blockers the candidate adds, blockers it removes (counted per evaluation), and " +
           "the disagreeing evaluations themselves (newest first). At most the newest 10 000 evaluations are read."
+      ),
+    HttpApiEndpoint.post("replay", "/policies/replay", {
+      query: WorkspaceQuery,
+      payload: ReplayRequest,
+      success: ReplayReport,
+      error: [InvalidRequest, NotFound, ServiceUnavailable]
+    })
+      .annotate(MinimumRole, "admin")
+      .annotate(AcceptedScopes, ["policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "Re-runs an uploaded bundle over the workspace's past gate evaluations in [since, until) (optionally one " +
+          "environment), on the exact policy inputs they were decided on, and answers where it would have decided " +
+          "otherwise, grouped like the candidate report, with how many were replayed. Bounded: the oldest 5 000 " +
+          "evaluations of the window, 60 s. Changes nothing."
       ),
     HttpApiEndpoint.get("overview", "/policies", { query: WorkspaceQuery, success: PolicyOverview })
       .annotate(MinimumRole, "viewer")

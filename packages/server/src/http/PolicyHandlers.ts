@@ -60,6 +60,21 @@ export const PolicyHandlers = HttpApiBuilder.group(
           }
           return yield* policies.candidateReport({ workspaceId, since }).pipe(answerProblems)
         }))
+      .handle("replay", ({ payload }) =>
+        Effect.gen(function*() {
+          const { workspaceId } = yield* RequestWorkspace
+          const until = payload.until === undefined ? new Date(yield* Clock.currentTimeMillis) : new Date(payload.until)
+          const since = new Date(payload.since)
+          if (Number.isNaN(since.getTime()) || Number.isNaN(until.getTime()) || since >= until) {
+            return yield* new InvalidRequest({
+              code: ProblemCodes.requestInvalid,
+              detail: "since must be a date-time before until.",
+              errors: [{ path: ["payload", "since"], message: "must be a valid date-time before until" }]
+            })
+          }
+          return yield* policies.replay({ workspaceId, digest: payload.bundleDigest, since, until, environment: payload.environment })
+            .pipe(answerProblems)
+        }))
       .handle("overview", () =>
         Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.overview(workspaceId)).pipe(answerProblems))
   })
