@@ -140,6 +140,13 @@ describe("policy init → edit → check → build → push → activate → a g
         expect(listed.stdout).toContain(`active: ${digest}`)
         expect(listed.stdout).toMatch(/active: server default -> sha256:/)
 
+        // Replay over what this test gated: only the release gated before activation flips.
+        const replayed = ok(await cli(["policy", "replay", "--bundle", bundle, "--since", "1h"], { env }), "policy replay")
+        expect(replayed.stdout).toContain("replayed 3 evaluation(s)")
+        expect(replayed.stdout).toContain("1 would be decided otherwise")
+        expect(replayed.stdout).toContain("pass -> fail: 1")
+        expect(replayed.stdout).toContain("+ release.frozen: 1")
+
         // A broken upload through the CLI: refused with the server's reason, exit non-zero.
         const junk = path.join(dir, "junk.tar.gz")
         writeFileSync(junk, "not a bundle")

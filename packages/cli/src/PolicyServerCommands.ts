@@ -1,12 +1,12 @@
 import { Console, Effect } from "effect"
-import { Argument, Command } from "effect/cli"
+import { Argument, Command, Flag } from "effect/cli"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import type { PolicyBundleView, PolicyChangeView } from "@releasepassport/app"
 import { callApi, tokenFlag, urlFlag } from "./ApiClient.ts"
-import { fail } from "./common.ts"
+import { fail, parseDuration } from "./common.ts"
 import { opaFlag, step } from "./policy/PolicyAuthoringCommands.ts"
 import { buildProject } from "./policy/PolicyProject.mjs"
 
@@ -95,4 +95,70 @@ const list = Command.make(
   })
 ).pipe(Command.withDescription("The workspace's bundles, which one is active and which is the candidate, and the latest changes."))
 
-export const policyServerCommands = [push, activate, list] as const
+const candidate = Command.make(
+  "candidate",
+  { url: urlFlag, token: tokenFlag, digest: Argument.String("digest").pipe(Argument.withDescription("sha256:… of an uploaded bundle")) },
+  Effect.fn(function*(flags) {
+    const answer = yield* callApi({ baseUrl: flags.url, token: flags.token }, (client) =>
+      client.policies.candidate({ params: { digest: flags.digest }, query: {} })).pipe(
+        Effect.catch((error) => fail(`policy candidate failed: ${error.message}`))
+      )
+    yield* Console.log(
+      answer.change === null
+        ? `${flags.digest} was already the candidate`
+        : `candidate: ${short(answer.change.fromDigest)} -> ${answer.change.toDigest}; every gate now also evaluates it in shadow`
+    )
+  })
+).pipe(Command.withDescription(
+  "Make an uploaded bundle the workspace's candidate: every gate also evaluates it in shadow (never deciding); see GET /reports/candidate."
+))
+
+const replay = Command.make(
+  "replay",
+  {
+    url: urlFlag,
+    token: tokenFlag,
+    bundle: Flag.String("bundle").pipe(Flag.withDescription("The bundle to replay (tar.gz); it is uploaded first (validated, not activated)")),
+    since: Flag.String("since").pipe(Flag.withDescription("How far back: 30d, 12h, 2w"), Flag.withDefault("30d")),
+    environment: Flag.String("environment").pipe(Flag.withDescription("Only evaluations in this environment"), Flag.optional),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false))
+  },
+  Effect.fn(function*(flags) {
+    const window = parseDuration(flags.since)
+    if (window === undefined) return yield* fail("--since must be a duration like 30d, 12h, 2w")
+    const bytes = yield* Effect.tryPromise({
+      try: () => readFile(flags.bundle),
+      catch: (error) => `cannot read ${flags.bundle}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`
+    }).pipe(Effect.catch(fail))
+    const options = { baseUrl: flags.url, token: flags.token, timeoutMs: 120_000 }
+    yield* Console.error(`uploading ${flags.bundle} ...`)
+    const uploaded = yield* callApi(options, (client) => client.policies.upload({ payload: new Uint8Array(bytes), query: {} })).pipe(
+      Effect.catch((error) => fail(`policy replay failed: ${error.message}`))
+    )
+    const now = Date.now()
+    yield* Console.error(`replaying revision ${uploaded.bundle.revision} over the last ${flags.since} (bounded by the server: 5 000 evaluations, 60 s) ...`)
+    const report = yield* callApi(options, (client) =>
+      client.policies.replay({
+        query: {},
+        payload: {
+          bundleDigest: uploaded.bundle.digest,
+          since: new Date(now - window).toISOString(),
+          until: new Date(now).toISOString(),
+          ...(flags.environment._tag === "Some" ? { environment: flags.environment.value } : {})
+        }
+      })).pipe(Effect.catch((error) => fail(`policy replay failed: ${error.message}`)))
+    if (flags.json) return yield* Console.log(JSON.stringify(report, null, 2))
+    yield* Console.log([
+      `replayed ${report.replayed} evaluation(s) with ${report.bundle.revision}${report.truncated || report.stoppedEarly ? " (bounded: not the whole window)" : ""}; ${report.disagreements} would be decided otherwise`,
+      ...report.verdictFlips.map((flip) => `  ${flip.from} -> ${flip.to}: ${flip.evaluations}`),
+      ...report.newBlockers.map((code) => `  + ${code.code}: ${code.evaluations}`),
+      ...report.removedBlockers.map((code) => `  - ${code.code}: ${code.evaluations}`),
+      ...report.examples.slice(0, 20).map((example) =>
+        `  ${example.evaluatedAt} ${example.environment} ${example.evaluationId}: ${example.verdict} -> ${example.candidateVerdict}`)
+    ].join("\n"))
+  })
+).pipe(Command.withDescription(
+  "Re-run a bundle over the workspace's past gate evaluations, on the inputs they were decided on, and show what it would have decided otherwise. Changes nothing."
+))
+
+export const policyServerCommands = [push, activate, candidate, list, replay] as const
