@@ -5,20 +5,18 @@ import { readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { loadPolicy } from "@open-policy-agent/opa-wasm"
 import { parseTarGzip } from "nanotar"
-import { buildBundle, bundleFile, bundleSources, casesFile, Failure, main, opa, repoRoot, srcDir, withTempDirAsync } from "./lib.mjs"
+import { buildBundle, bundleFile, checkFormatted, checkStrictly, bundleSources, casesFile, Failure, main, opa, repoRoot, srcDir, withTempDirAsync } from "./lib.mjs"
 import { runTests } from "./test.mjs"
 
 const step = (title) => console.log(`\n== ${title}`)
 
 const checkFormat = () => {
-  const { status } = opa(["fmt", "--list", "--fail", srcDir])
-  if (status !== 0) throw new Failure(`the files listed above are not formatted: run scripts/opa.sh fmt --write ${srcDir}`)
+  checkFormatted()
   console.log("formatted")
 }
 
 const checkStrict = () => {
-  const { status } = opa(["check", "--strict", srcDir])
-  if (status !== 0) throw new Failure("opa check --strict failed")
+  checkStrictly()
   console.log("ok")
 }
 

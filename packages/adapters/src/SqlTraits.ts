@@ -11,6 +11,7 @@ export interface SqlTraits {
   readonly columnTypes: {
     readonly timestamp: "timestamptz" | "text"
     readonly json: "jsonb" | "text"
+    readonly binary: "bytea" | "blob"
   }
   /** Timestamps come back as Date (PostgreSQL) or ISO text (SQLite); we hand out ISO text. */
   readonly readTimestamp: (value: unknown) => string

@@ -1,4 +1,4 @@
-import { CommentStore, ConnectorStore, EvidenceStore, LicenseStore, LoginThrottleStore, PassportStore, ReportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
+import { CommentStore, ConnectorStore, EvidenceStore, LicenseStore, LoginThrottleStore, PassportStore, PolicyBundleStore, ReportStore, SessionStore, TokenStore, UserStore, WorkspaceStore } from "@releasepassport/core"
 import { Context, Layer } from "effect"
 import type { Tables } from "./schema.ts"
 import type { SqlDatabase } from "./SqlTraits.ts"
@@ -9,6 +9,7 @@ import { makeEvidenceStore } from "./stores/EvidenceStoreSql.ts"
 import { makeLicenseStore } from "./stores/LicenseStoreSql.ts"
 import { makePassportStore } from "./stores/PassportStoreSql.ts"
 import { makeReportStore } from "./stores/ReportStoreSql.ts"
+import { makePolicyBundleStore } from "./stores/PolicyBundleStoreSql.ts"
 import { makeSessionStore } from "./stores/SessionStoreSql.ts"
 import { makeSqlRunner } from "./stores/SqlRunner.ts"
 import { makeTokenStore } from "./stores/TokenStoreSql.ts"
@@ -29,7 +30,8 @@ export const makeStores = (database: SqlDatabase<Tables>) => {
     connectors: makeConnectorStore(sql),
     users: makeUserStore(sql),
     sessions: makeSessionStore(sql),
-    loginThrottles: makeLoginThrottleStore(sql)
+    loginThrottles: makeLoginThrottleStore(sql),
+    policyBundles: makePolicyBundleStore(sql)
   }
 }
 export type Stores = ReturnType<typeof makeStores>
@@ -48,7 +50,8 @@ export const storesLayer = (database: SqlDatabase<Tables>) => {
       Context.add(ConnectorStore, stores.connectors),
       Context.add(UserStore, stores.users),
       Context.add(SessionStore, stores.sessions),
-      Context.add(LoginThrottleStore, stores.loginThrottles)
+      Context.add(LoginThrottleStore, stores.loginThrottles),
+      Context.add(PolicyBundleStore, stores.policyBundles)
     )
   )
 }

@@ -55,6 +55,10 @@ export interface GateEvaluationRow {
   duration_ms: number
   /** Ids of the evidence versions the verdict was decided on (JSON array); null before 0008. */
   evidence_ids: unknown
+  /** The candidate bundle's verdict in shadow (JSON `CandidateOutcome`); null without a candidate. */
+  candidate?: unknown
+  /** The policy input the verdict was decided on (JSON); null before 0011. */
+  policy_input?: unknown
 }
 
 export interface PassportStampRow {
@@ -183,6 +187,37 @@ export interface ConnectorRejectionRow {
   rejected_at: string | Date
 }
 
+export interface PolicyBundleRow {
+  workspace_id: string
+  /** `sha256:<hex>` of `bytes`. */
+  digest: string
+  revision: string
+  size_bytes: number
+  /** The bundle as uploaded (tar.gz), validated before it was stored. */
+  bytes: Uint8Array
+  /** `user:<id>` or `token:<id>`. */
+  uploaded_by: string
+  uploaded_at: string | Date
+}
+
+/** A workspace's current pointers; no row (or null) is the server's default bundle / no candidate. */
+export interface PolicyPointerRow {
+  workspace_id: string
+  active_digest: string | null
+  candidate_digest: string | null
+  changed_at: string | Date
+}
+
+export interface PolicyChangeRow {
+  id: string
+  workspace_id: string
+  kind: "active" | "candidate"
+  from_digest: string | null
+  to_digest: string | null
+  changed_by: string
+  changed_at: string | Date
+}
+
 export interface Tables {
   workspaces: WorkspaceRow
   api_tokens: ApiTokenRow
@@ -192,6 +227,9 @@ export interface Tables {
   evidence: EvidenceRow
   idempotency_keys: IdempotencyKeyRow
   licenses: LicenseRow
+  policy_bundles: PolicyBundleRow
+  policy_pointers: PolicyPointerRow
+  policy_changes: PolicyChangeRow
   comments: CommentRow
   connectors: ConnectorRow
   connector_rejections: ConnectorRejectionRow

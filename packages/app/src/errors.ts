@@ -62,3 +62,19 @@ export class InvalidAccount extends Schema.TaggedError<InvalidAccount>()("Invali
 export class InvalidReportWindow extends Schema.TaggedError<InvalidReportWindow>()("InvalidReportWindow", {
   message: Schema.String
 }) {}
+/**
+ * An uploaded policy bundle that cannot decide gates, and which check it failed: `size` (over
+ * the limit), `bundle` (not a tar.gz, no policy.wasm, bad data or manifest, wasm that does not
+ * compile), `entrypoint` (no `releasepassport/gate/decision`), `trap` (aborts or runs out of
+ * memory on a smoke input), `budget` (overruns the evaluation budget), `decision` (undefined or
+ * not `{deny, warn}`), `cases` (its own cases do not give the codes they expect). Nothing is stored.
+ */
+export class PolicyBundleRejected extends Schema.TaggedError<PolicyBundleRejected>()("PolicyBundleRejected", {
+  check: Schema.Literals(["size", "bundle", "entrypoint", "trap", "budget", "decision", "cases"]),
+  message: Schema.String
+}) {}
+
+/** No bundle with that digest in this workspace (another workspace's bundle is the same answer). */
+export class PolicyBundleNotFound extends Schema.TaggedError<PolicyBundleNotFound>()("PolicyBundleNotFound", {
+  digest: Schema.String
+}) {}

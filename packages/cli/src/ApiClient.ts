@@ -1,6 +1,6 @@
 import { Config, Effect, Redacted, Schema } from "effect"
 import { Flag } from "effect/cli"
-import { Api, BearerToken } from "@releasepassport/server"
+import { Api, BearerToken, SessionOrToken } from "@releasepassport/server"
 import { FetchHttpClient, HttpClientRequest } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 
@@ -61,6 +61,11 @@ export const callApi = <A>(
     const client = yield* HttpApiClient.make(Api, { baseUrl: url.href.replace(/\/+$/, "") }).pipe(
       Effect.provide(
         HttpApiMiddleware.layerClient(BearerToken, ({ next, request }) =>
+          next(HttpClientRequest.bearerToken(request, Redacted.value(options.token))))
+      ),
+      // Routes that take a session or a token (policies, license status): the CLI sends the token.
+      Effect.provide(
+        HttpApiMiddleware.layerClient(SessionOrToken, ({ next, request }) =>
           next(HttpClientRequest.bearerToken(request, Redacted.value(options.token))))
       ),
       Effect.provide(FetchHttpClient.layer)

@@ -6,6 +6,8 @@ import { readFile } from "node:fs/promises"
 import { defaultPolicyBundlePath } from "@releasepassport/server"
 import { fail } from "./common.ts"
 import { ExitCode } from "./GateCommands.ts"
+import { policyAuthoringCommands } from "./policy/PolicyAuthoringCommands.ts"
+import { policyServerCommands } from "./PolicyServerCommands.ts"
 
 /** Evidence as a test fixture: what the policies see, with defaults for what a test does not care about. */
 const EvidenceFixture = Schema.Array(Schema.Struct({
@@ -108,7 +110,7 @@ const evaluate = Command.make(
 
 export const policyCommand = Command.make("policy").pipe(
   Command.withDescription(
-    "Work with policy bundles. Building and testing Rego needs opa: in a checkout, npm run policies:build / policies:check (see policies/README.md)."
+    "Write, test and build your own policies (init, fmt, test, check, build: they need opa), evaluate a bundle locally, push one to your workspace, activate it, list them. See docs/policies.md."
   ),
-  Command.withSubcommands([evaluate])
+  Command.withSubcommands([...policyAuthoringCommands, evaluate, ...policyServerCommands])
 )

@@ -32,6 +32,13 @@ const policyThreads = Flag.Int("policy-threads").pipe(
   Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_POLICY_THREADS")),
   Flag.withDefault(2)
 )
+const policyPoll = Flag.Int("policy-poll-ms").pipe(
+  Flag.withDescription(
+    "How often this replica checks which policy bundle each workspace has active, so an activation made on another replica takes effect here within this time. Env: RELEASEPASSPORT_POLICY_POLL_MS"
+  ),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_POLICY_POLL_MS")),
+  Flag.withDefault(2000)
+)
 const databaseTimeout = Flag.Int("database-timeout-ms").pipe(
   Flag.withDescription(
     "PostgreSQL: how long a request waits for a connection or an answer before it gets 503 store.unavailable. Env: RELEASEPASSPORT_DATABASE_TIMEOUT_MS"
@@ -55,6 +62,7 @@ export const serveCommand = Command.make(
     policyBundle,
     policyBudget,
     policyThreads,
+    policyPoll,
     publicUrl,
     consoleAuth: consoleAuthFlags,
     licensePublicKey: licensePublicKeyFlag,
@@ -64,6 +72,7 @@ export const serveCommand = Command.make(
     if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
     if (flags.policyBudget <= 0) return yield* fail("--policy-budget-ms must be positive")
     if (flags.policyThreads < 0 || flags.policyThreads > 64) return yield* fail("--policy-threads must be 0-64")
+    if (flags.policyPoll < 100 || flags.policyPoll > 3_600_000) return yield* fail("--policy-poll-ms must be 100-3600000")
     if (flags.databaseTimeout <= 0) return yield* fail("--database-timeout-ms must be positive")
     const licenseListener = flags.licenseStatusListener._tag === "Some" ? parseListenAddress(flags.licenseStatusListener.value) : undefined
     if (flags.licenseStatusListener._tag === "Some" && licenseListener === undefined) {
@@ -77,6 +86,7 @@ export const serveCommand = Command.make(
       policyBundlePath: flags.policyBundle._tag === "Some" ? flags.policyBundle.value : defaultPolicyBundlePath(),
       policyBudgetMs: flags.policyBudget,
       policyThreads: flags.policyThreads,
+      policyPollIntervalMs: flags.policyPoll,
       publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined,
       ...(yield* consoleAuthSettings(flags.consoleAuth)),
       licensePublicKey: flags.licensePublicKey._tag === "Some" ? flags.licensePublicKey.value : undefined,

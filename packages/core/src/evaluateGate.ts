@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import { PolicyEvaluationError } from "./errors.ts"
 import type { PolicyBundle } from "./PolicyBundle.ts"
 import { PolicyDecision } from "./PolicyDecision.ts"
-import type { GateContext } from "./PolicyInput.ts"
+import type { GateContext, PolicyInput } from "./PolicyInput.ts"
 import { buildPolicyInput } from "./PolicyInput.ts"
 import type { PolicyOutcome, Verdict } from "./Verdict.ts"
 import { decideVerdict } from "./Verdict.ts"
@@ -51,10 +51,19 @@ export const evaluateGate = (
   bundle: PolicyBundle,
   context: GateContext,
   options: EvaluateGateOptions = {}
+): Effect.Effect<Verdict> => evaluatePolicyInput(bundle, buildPolicyInput(context), options)
+
+/**
+ * `evaluateGate` on an input already built (`buildPolicyInput`), e.g. one recorded with a past
+ * evaluation and replayed against another bundle: the mode and the instant come from the input.
+ */
+export const evaluatePolicyInput = (
+  bundle: PolicyBundle,
+  input: PolicyInput,
+  options: EvaluateGateOptions = {}
 ): Effect.Effect<Verdict> =>
   Effect.gen(function*() {
     const budgetMs = options.budgetMs ?? 250
-    const input = buildPolicyInput(context)
     const raw = yield* Effect.result(bundle.evaluateRaw(input))
     const durationMs = raw._tag === "Success" ? Math.round(raw.success.durationMs * 1000) / 1000 : 0
     const outcome: PolicyOutcome = raw._tag === "Failure"
@@ -69,10 +78,10 @@ export const evaluateGate = (
       }
       : toOutcome(raw.success.result)
     return decideVerdict({
-      mode: context.request.mode,
+      mode: input.request.mode,
       outcome,
       policy: { revision: bundle.revision, bundleDigest: bundle.digest, entrypoint: bundle.entrypoint },
-      evaluatedAt: context.now.toISOString(),
+      evaluatedAt: input.now,
       durationMs
     })
   })

@@ -4,11 +4,12 @@ import {
   Comments,
   Evidence,
   Gate,
-  GatePolicy,
   Integrations,
   LicenseConfig,
   LicenseService,
+  MAX_POLICY_BUNDLE_BYTES,
   Passports,
+  Policies,
   Reports,
   SessionPolicy,
   Tokens
@@ -18,6 +19,7 @@ import { HttpRouter, HttpServer } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { createServer } from "node:http"
 import { Api, BASE_PATH } from "./api/Api.ts"
+import { POLICY_BUNDLES_PATH } from "./api/PoliciesApi.ts"
 import { BearerTokenLive } from "./auth/BearerTokenLive.ts"
 import { ConsoleAuthLive } from "./auth/SessionAuthLive.ts"
 import { SessionOrTokenLive } from "./auth/SessionOrTokenLive.ts"
@@ -31,6 +33,7 @@ import { IntegrationHandlers } from "./http/IntegrationHandlers.ts"
 import { LicenseHandlers } from "./http/LicenseHandlers.ts"
 import { licenseStatusListener } from "./http/LicenseStatusListener.ts"
 import { PassportHandlers } from "./http/PassportHandlers.ts"
+import { PolicyHandlers } from "./http/PolicyHandlers.ts"
 import { ReportHandlers } from "./http/ReportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
@@ -38,19 +41,14 @@ import { SystemHandlers } from "./http/SystemHandlers.ts"
 import { parseTrustedProxies, trustedProxiesLayer } from "./http/TrustedProxies.ts"
 import { TokenAdminHandlers } from "./http/TokenAdminHandlers.ts"
 import { PolicyEngine } from "./policy/PolicyEngine.ts"
+import { GatePolicyLive, PolicyRuntimeLive, WorkspacePolicies } from "./policy/WorkspacePolicies.ts"
 import { ServerConfig } from "./ServerConfig.ts"
 import type { ServerConfigShape } from "./ServerConfig.ts"
 
 const DatabaseHealthLive = Layer.unwrap(Effect.map(Database, DatabaseHealth.layer))
 
-/** The server's one bundle decides for every workspace (per-workspace bundles come with the policy lifecycle). */
-const GatePolicyLive = Layer.effect(
-  GatePolicy,
-  Effect.map(PolicyEngine, (engine) => {
-    const decider = Effect.succeed({ bundle: engine.bundle, budgetMs: engine.budgetMs })
-    return GatePolicy.of({ forWorkspace: () => decider })
-  })
-)
+/** Each workspace's active bundle, else the server's default; uploads tried on threads of their own. */
+const PolicyPortsLive = Layer.mergeAll(GatePolicyLive, PolicyRuntimeLive).pipe(Layer.provideMerge(WorkspacePolicies.layer))
 
 /** What the use cases are configured with, from the server's configuration. */
 const appConfig = (config: ServerConfigShape) =>
@@ -74,13 +72,14 @@ export const UseCasesLive = Layer.mergeAll(
   Tokens.layer,
   Integrations.layer,
   LicenseService.layer,
-  Reports.layer
+  Reports.layer,
+  Policies.layer
 )
 
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
   const services = Layer.mergeAll(UseCasesLive, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
-    Layer.provideMerge(GatePolicyLive),
+    Layer.provideMerge(PolicyPortsLive),
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(appConfig(config)),
     Layer.provideMerge(StoresLive),
@@ -88,13 +87,17 @@ export const AppLive = (config: ServerConfigShape) => {
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers, ReportHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers, ReportHandlers, PolicyHandlers])
   )
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))
   // The web console: pages under /console that call the same use cases (and `/` redirects there).
   const consolePages = ConsoleRoutes({ publicUrl: config.publicUrl })
-  return Layer.mergeAll(routes, consolePages, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config)).pipe(
+  return Layer.mergeAll(routes, consolePages, problemResponses({
+    maxBodyBytes: config.maxBodyBytes,
+    // Policy bundles are larger than any JSON request: their own limit, on their route alone.
+    largerBodies: [{ path: `${BASE_PATH}${POLICY_BUNDLES_PATH}`, maxBodyBytes: MAX_POLICY_BUNDLE_BYTES }]
+  }), proxies, licenseStatusListener(config)).pipe(
     Layer.provide(services)
   )
 }

@@ -18,6 +18,8 @@ export interface ServerConfigShape {
    * then only noticed afterwards).
    */
   readonly policyThreads: number
+  /** How often this replica reads every workspace's active bundle, to switch when one is activated elsewhere. */
+  readonly policyPollIntervalMs: number
   /** Upper bound on policy wasm memory. */
   readonly policyMemoryLimitBytes: number
   /** Largest request body accepted. */
@@ -59,6 +61,7 @@ export const defaultServerConfig = (overrides: Partial<ServerConfigShape> & { po
   policyBudgetMs: 250,
   policyThreads: 2,
   policyMemoryLimitBytes: 64 * 1024 * 1024,
+  policyPollIntervalMs: 2000,
   maxBodyBytes: 1024 * 1024,
   publicUrl: undefined,
   sessionIdleTimeoutMs: 30 * 60_000,

@@ -6,4 +6,6 @@
 export interface ColumnTypes {
   readonly timestamp: "timestamptz" | "text"
   readonly json: "jsonb" | "text"
+  /** Raw bytes (policy bundles). */
+  readonly binary: "bytea" | "blob"
 }

@@ -9,6 +9,9 @@ import { licenses } from "./20261129_0006_licenses.ts"
 import { passportListIndexes } from "./20261129_0007_passport_list_indexes.ts"
 import { evaluationEvidence } from "./20261201_0008_evaluation_evidence.ts"
 import { decisionExportIndex } from "./20261201_0009_decision_export_index.ts"
+import { policyBundles } from "./20261201_0010_policy_bundles.ts"
+import { candidateVerdicts } from "./20261201_0011_candidate_verdicts.ts"
+import { evaluationInputs } from "./20261201_0012_evaluation_inputs.ts"
 
 /** Every migration, in order. Names are timestamps; a migration is never edited once shipped. */
 export const migrationProvider = (types: ColumnTypes): MigrationProvider => ({
@@ -21,6 +24,9 @@ export const migrationProvider = (types: ColumnTypes): MigrationProvider => ({
     "20261129_0006_licenses": licenses(types),
     "20261129_0007_passport_list_indexes": passportListIndexes(types),
     "20261201_0008_evaluation_evidence": evaluationEvidence(types),
-    "20261201_0009_decision_export_index": decisionExportIndex(types)
+    "20261201_0009_decision_export_index": decisionExportIndex(types),
+    "20261201_0010_policy_bundles": policyBundles(types),
+    "20261201_0011_candidate_verdicts": candidateVerdicts(types),
+    "20261201_0012_evaluation_inputs": evaluationInputs(types)
   })
 })

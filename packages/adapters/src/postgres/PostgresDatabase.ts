@@ -14,7 +14,7 @@ const codeOf = (error: unknown): string | undefined =>
 
 const postgresTraits: SqlTraits = {
   label: "postgres",
-  columnTypes: { timestamp: "timestamptz", json: "jsonb" },
+  columnTypes: { timestamp: "timestamptz", json: "jsonb", binary: "bytea" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
   utcDay: (column) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,

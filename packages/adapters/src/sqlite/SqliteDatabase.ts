@@ -61,7 +61,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
 const sqliteTraits: SqlTraits = {
   label: "sqlite",
-  columnTypes: { timestamp: "text", json: "text" },
+  columnTypes: { timestamp: "text", json: "text", binary: "blob" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : String(value)),
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
   // Timestamps are stored as ISO text in UTC, so the day is its first ten characters.

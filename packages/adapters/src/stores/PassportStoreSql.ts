@@ -97,7 +97,9 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           token_id: input.tokenId,
           evaluated_at: verdict.evaluatedAt,
           duration_ms: verdict.durationMs,
-          evidence_ids: JSON.stringify(input.evidenceIds)
+          evidence_ids: JSON.stringify(input.evidenceIds),
+          candidate: input.candidate === undefined ? null : JSON.stringify(input.candidate),
+          policy_input: input.policyInput === undefined ? null : JSON.stringify(input.policyInput)
         }
         yield* sql.attempt(() => trx.insertInto("gate_evaluations").values(row).execute())
         const stamp = {

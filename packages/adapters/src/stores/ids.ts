@@ -22,5 +22,5 @@ const ulid = monotonicFactory(pooledRandom)
  * Ids are a kind prefix and a ULID: sortable by creation time, unguessable enough to not
  * enumerate, and recognisable in logs (`pp_` passport, `ge_` gate evaluation, ...).
  */
-export const newId = (prefix: "ws" | "tok" | "pp" | "ge" | "evd" | "usr" | "ses" | "cmt" | "lic"): string =>
+export const newId = (prefix: "ws" | "tok" | "pp" | "ge" | "evd" | "usr" | "ses" | "cmt" | "lic" | "pch"): string =>
   `${prefix}_${ulid()}`

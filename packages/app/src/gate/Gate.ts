@@ -1,4 +1,4 @@
-import { ConnectorStore, connectorFreshness, evaluateGate, PassportStore } from "@releasepassport/core"
+import { buildPolicyInput, ConnectorStore, connectorFreshness, evaluatePolicyInput, PassportStore } from "@releasepassport/core"
 import type { ApiToken, GateRequest, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { verdictOf } from "../passports/PassportViews.ts"
@@ -33,7 +33,7 @@ export class Gate extends Context.Service<Gate, {
             artifactDigest: request.artifact.digest,
             sourceSha: request.release.sourceSha
           }
-          const { bundle, budgetMs } = yield* policy.forWorkspace(token.workspaceId)
+          const { bundle, budgetMs, candidate } = yield* policy.forWorkspace(token.workspaceId)
           // A release's first requests can race to create its passport; the losers decided on a
           // passport that never was, so they read the facts again (the second read finds it).
           for (let attempt = 1;; attempt++) {
@@ -42,7 +42,7 @@ export class Gate extends Context.Service<Gate, {
               passports.gateFacts({ ...identity, now }),
               connectorStore.connectors(token.workspaceId)
             ])
-            const verdict = yield* evaluateGate(bundle, {
+            const context = {
               request,
               passport: facts.passport,
               evidence: facts.evidence,
@@ -52,7 +52,20 @@ export class Gate extends Context.Service<Gate, {
                 environments: connector.environments
               })),
               now
-            }, { budgetMs })
+            }
+            // The candidate sees exactly the active bundle's input, on another policy thread at the same time.
+            const input = buildPolicyInput(context)
+            const [verdict, shadow] = yield* Effect.all([
+              evaluatePolicyInput(bundle, input, { budgetMs }),
+              candidate === undefined ? Effect.succeed(undefined) : evaluatePolicyInput(candidate, input, { budgetMs })
+            ], { concurrency: "unbounded" })
+            const candidateOutcome = shadow === undefined ? undefined : {
+              verdict: shadow.verdict,
+              blockers: shadow.blockers,
+              warnings: shadow.warnings,
+              revision: shadow.policy.revision,
+              bundleDigest: shadow.policy.bundleDigest
+            }
             const recorded = yield* passports.recordGateEvaluation({
               identity: { ...identity, now },
               decidedOn: facts,
@@ -61,6 +74,8 @@ export class Gate extends Context.Service<Gate, {
               request,
               tokenId: token.id,
               evidenceIds: facts.evidence.map((item) => item.id),
+              ...(candidateOutcome !== undefined ? { candidate: candidateOutcome } : {}),
+              policyInput: input,
               now
             })
             if (recorded._tag === "Stale") {
@@ -76,7 +91,8 @@ export class Gate extends Context.Service<Gate, {
             evaluatedAt: evaluation.evaluatedAt,
             service: request.service,
             release: { releaseId: request.release.releaseId, sourceSha: request.release.sourceSha },
-            artifact: { digest: request.artifact.digest }
+            artifact: { digest: request.artifact.digest },
+            ...(candidateOutcome !== undefined ? { candidate: candidateOutcome } : {})
           }
           }
         })

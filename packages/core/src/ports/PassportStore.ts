@@ -3,7 +3,7 @@ import type { Effect } from "effect"
 import type { StoreUnavailable } from "../errors.ts"
 import type { Finding } from "../Finding.ts"
 import type { GateMode } from "../GateRequest.ts"
-import type { EvidenceFacts, PassportFacts } from "../PolicyInput.ts"
+import type { EvidenceFacts, PassportFacts, PolicyInput } from "../PolicyInput.ts"
 import type { Verdict, VerdictKind } from "../Verdict.ts"
 
 export interface Passport extends PassportFacts {
@@ -64,6 +64,18 @@ export interface GateFacts {
   readonly evidence: ReadonlyArray<EvidenceFacts>
 }
 
+/**
+ * What the workspace's candidate bundle decided on the same input, in shadow: recorded beside
+ * the verdict, never deciding `allowed`.
+ */
+export interface CandidateOutcome {
+  readonly verdict: VerdictKind
+  readonly blockers: ReadonlyArray<Finding>
+  readonly warnings: ReadonlyArray<Finding>
+  readonly revision: string
+  readonly bundleDigest: string
+}
+
 export interface RecordGateEvaluation {
   /** The identity the facts were read for. */
   readonly identity: PassportIdentity
@@ -76,6 +88,10 @@ export interface RecordGateEvaluation {
   readonly tokenId: string | null
   /** The evidence versions the verdict was decided on (`GateFacts.evidence`). */
   readonly evidenceIds: ReadonlyArray<string>
+  /** The candidate bundle's verdict on the same input, when the workspace has a candidate. */
+  readonly candidate?: CandidateOutcome
+  /** The exact input the policy decided on (built from sanitized facts), so the decision can be replayed. */
+  readonly policyInput?: PolicyInput
   readonly now: Date
 }
 

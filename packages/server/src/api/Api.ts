@@ -6,6 +6,7 @@ import { IntegrationsApi } from "./IntegrationsApi.ts"
 import { LicenseApi } from "./LicenseApi.ts"
 import { PassportsApi } from "./PassportsApi.ts"
 import { ReportsApi } from "./ReportsApi.ts"
+import { PoliciesApi } from "./PoliciesApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
 import { TokenAdminApi } from "./TokenAdminApi.ts"
@@ -26,6 +27,7 @@ export class Api extends HttpApi.make("releasepassport")
   .add(IntegrationsApi)
   .add(LicenseApi)
   .add(ReportsApi)
+  .add(PoliciesApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })

@@ -95,5 +95,7 @@ export const ProblemCodes = {
   observedInFuture: "evidence.observed_in_future",
   storeUnavailable: "store.unavailable",
   policyUnavailable: "policy.unavailable",
+  policyBundleInvalid: "policy.bundle_invalid",
+  policyBundleNotFound: "policy.bundle_not_found",
   internal: "internal"
 } as const

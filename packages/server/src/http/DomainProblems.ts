@@ -9,6 +9,8 @@ import type {
   LoginThrottled,
   ObservedInFuture,
   PassportNotFound,
+  PolicyBundleNotFound,
+  PolicyBundleRejected,
   SecretInIdentifier,
   SessionRejected,
   StoreUnavailable,
@@ -78,6 +80,16 @@ export const domainProblems = {
         errors: [{ path: ["payload", "evidence", error.type, "observedAt"], message: "is in the future" }]
       })
     ),
+  PolicyBundleRejected: (error: PolicyBundleRejected) =>
+    Effect.fail(
+      new InvalidRequest({
+        code: ProblemCodes.policyBundleInvalid,
+        detail: `The policy bundle was refused (${error.check}): ${error.message}. Nothing was stored.`,
+        errors: [{ path: ["payload"], message: `${error.check}: ${error.message}` }]
+      })
+    ),
+  PolicyBundleNotFound: (_: PolicyBundleNotFound) =>
+    Effect.fail(new NotFound({ code: ProblemCodes.policyBundleNotFound, detail: "No policy bundle with that digest in this workspace." })),
   IdempotencyKeyReused: (_: IdempotencyKeyReused) =>
     Effect.fail(
       new Conflict({ code: ProblemCodes.idempotencyKeyReused, detail: "This Idempotency-Key was used with a different request body." })

@@ -40,12 +40,19 @@ const problem = (
  * defects. A defect is logged with a correlation id and answered as a 500 that carries
  * only that id: never a stack trace or a message that could hold a secret.
  */
-export const problemResponses = (options: { readonly maxBodyBytes: number }) =>
+export const problemResponses = (options: {
+  readonly maxBodyBytes: number
+  /** Routes (exact paths) that take larger bodies than the rest. */
+  readonly largerBodies?: ReadonlyArray<{ readonly path: string; readonly maxBodyBytes: number }>
+}) =>
   HttpRouter.middleware(
     (httpEffect) =>
       Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const pathname = request.url.split("?")[0]
+        const limit = options.largerBodies?.find((route) => route.path === pathname)?.maxBodyBytes ?? options.maxBodyBytes
         const exit = yield* Effect.exit(
-          Effect.provideService(httpEffect, HttpServerRequest.MaxBodySize, ByteSize.bytes(options.maxBodyBytes))
+          Effect.provideService(httpEffect, HttpServerRequest.MaxBodySize, ByteSize.bytes(limit))
         )
         let response: HttpServerResponse.HttpServerResponse
         if (Exit.isSuccess(exit)) {

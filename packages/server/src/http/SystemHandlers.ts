@@ -3,6 +3,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../api/Api.ts"
 import { ProblemCodes, ServiceUnavailable } from "../api/Problems.ts"
 import { PolicyEngine } from "../policy/PolicyEngine.ts"
+import { WorkspacePolicies } from "../policy/WorkspacePolicies.ts"
 import { DatabaseHealth } from "./DatabaseHealth.ts"
 
 export const SystemHandlers = HttpApiBuilder.group(
@@ -11,6 +12,7 @@ export const SystemHandlers = HttpApiBuilder.group(
   Effect.fn(function*(handlers) {
     const engine = yield* PolicyEngine
     const database = yield* DatabaseHealth
+    const workspacePolicies = yield* WorkspacePolicies
     return handlers
       .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
       .handle("readyz", () =>
@@ -29,7 +31,7 @@ export const SystemHandlers = HttpApiBuilder.group(
           return {
             status: "ready" as const,
             database: "ok" as const,
-            policy: { revision: status.revision, bundleDigest: status.bundleDigest }
+            policy: { revision: status.revision, bundleDigest: status.bundleDigest, workspaceProblems: workspacePolicies.problems() }
           }
         }))
   })

@@ -9,6 +9,8 @@ import {
   LoginThrottled,
   ObservedInFuture,
   PassportNotFound,
+  PolicyBundleNotFound,
+  PolicyBundleRejected,
   SecretInIdentifier,
   SessionRejected,
   StoreUnavailable,
@@ -40,7 +42,9 @@ const samples: { readonly [K in keyof typeof domainProblems]: Parameters<(typeof
   EvidenceIdentityConflict: new EvidenceIdentityConflict({ type: "smoke", passportId: "pp_1" }),
   SessionRejected: new SessionRejected({ reason: "expired" }),
   LoginFailed: new LoginFailed(),
-  LoginThrottled: new LoginThrottled({ retryAfterSeconds: 30 })
+  LoginThrottled: new LoginThrottled({ retryAfterSeconds: 30 }),
+  PolicyBundleRejected: new PolicyBundleRejected({ check: "entrypoint", message: "no entrypoint" }),
+  PolicyBundleNotFound: new PolicyBundleNotFound({ digest: "sha256:00" })
 }
 
 const answer = (tag: keyof typeof domainProblems) =>
