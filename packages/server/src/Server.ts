@@ -30,6 +30,7 @@ import { LicenseHandlers } from "./http/LicenseHandlers.ts"
 import { licenseStatusListener } from "./http/LicenseStatusListener.ts"
 import { PassportHandlers } from "./http/PassportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
+import { RequestIntakeLive } from "./http/RequestIntakeLive.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
 import { parseTrustedProxies, trustedProxiesLayer } from "./http/TrustedProxies.ts"
@@ -75,7 +76,7 @@ export const UseCasesLive = Layer.mergeAll(
 
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
-  const services = Layer.mergeAll(UseCasesLive, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
+  const services = Layer.mergeAll(UseCasesLive, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, RequestValidationLive, RequestIntakeLive, DatabaseHealthLive).pipe(
     Layer.provideMerge(GatePolicyLive),
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(appConfig(config)),
@@ -95,12 +96,23 @@ export const AppLive = (config: ServerConfigShape) => {
 
 /** The server listening on the configured address; logs the URL once it listens. */
 export const ServerLive = (config: ServerConfigShape) =>
-  HttpRouter.serve(AppLive(config), { disableLogger: true, disableListenLog: true }).pipe(
+  HttpRouter.serve(AppLive(config), {
+    disableLogger: true,
+    disableListenLog: true,
+    // Exact paths: a proxy that filters by path must see the path this server routes by, so
+    // `/RELEASEPASSPORT/...` and `//releasepassport/...` are not the same route.
+    routerConfig: { caseSensitive: true, ignoreDuplicateSlashes: false }
+  }).pipe(
     Layer.tap(() =>
       HttpServer.addressFormattedWith((url) => Effect.sync(() => console.log(`releasepassport listening on ${url}`)))
     ),
     Layer.provide(
-      NodeHttpServer.layer(() => createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }), {
+      NodeHttpServer.layer(() => createServer({
+        requestTimeout: 30_000,
+        headersTimeout: 10_000,
+        // Node checks those timeouts only this often (default 30 s, so slow headers lasted ~31 s).
+        connectionsCheckingInterval: 1_000
+      }), {
         host: config.host,
         port: config.port,
         gracefulShutdownTimeout: "10 seconds"

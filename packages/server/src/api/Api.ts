@@ -5,6 +5,7 @@ import { GateApi } from "./GateApi.ts"
 import { IntegrationsApi } from "./IntegrationsApi.ts"
 import { LicenseApi } from "./LicenseApi.ts"
 import { PassportsApi } from "./PassportsApi.ts"
+import { RequestIntake } from "./RequestIntake.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
 import { TokenAdminApi } from "./TokenAdminApi.ts"
@@ -26,6 +27,7 @@ export class Api extends HttpApi.make("releasepassport")
   .add(LicenseApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
+  .middleware(RequestIntake)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
   .annotateMerge(OpenApi.annotations({
     title: "Release Passport API",
