@@ -1,12 +1,11 @@
 import { openDatabase } from "@releasepassport/adapters"
 import type { SqlDatabase, Tables } from "@releasepassport/adapters"
 import { sanitizeText } from "@releasepassport/core"
-import { sql } from "kysely"
 import { request as httpRequest } from "node:http"
 import { connect } from "node:net"
 import { gzipSync } from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adapterChoices, BASE, call, cli, createToken, login, passingGateRequest, rawPost, signIn, startServer } from "@releasepassport/testing"
+import { adapterChoices, BASE, call, cli, createToken, login, passingGateRequest, rawPost, signIn, startServer, tableNames } from "@releasepassport/testing"
 import type { RawAnswer, RunningServer, Session, TestDatabase } from "@releasepassport/testing"
 
 /**
@@ -31,13 +30,7 @@ const COUNTERS: Record<string, ReadonlyArray<string>> = {
 const COUNT_TABLES = new Set(["connector_rejections"])
 
 const dump = async (database: SqlDatabase<Tables>) => {
-  // On PostgreSQL the introspection sees every schema; this database is the one on the search path.
-  const current = database.traits.columnTypes.timestamp === "timestamptz"
-    ? (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]?.s
-    : undefined
-  const tables = (await database.db.introspection.getTables())
-    .filter((t) => current === undefined || t.schema === current)
-    .map((t) => t.name).filter((n) => !n.startsWith("kysely_")).sort()
+  const tables = await tableNames(database)
   const full: Record<string, Array<string>> = {}
   for (const table of tables) {
     const rows = await database.db.selectFrom(table as keyof Tables).selectAll().execute()
