@@ -40,7 +40,7 @@ const databaseTimeout = Flag.Int("database-timeout-ms").pipe(
   Flag.withDefault(5000)
 )
 const publicUrl = Flag.String("public-url").pipe(
-  Flag.withDescription("URL users reach the server at (https enables Secure cookies). Env: RELEASEPASSPORT_PUBLIC_URL"),
+  Flag.withDescription("URL users reach the server at (https enables Secure cookies); the only Origin console writes are accepted from. Unset: the address the connection arrived on (set it behind a proxy or port mapping). Env: RELEASEPASSPORT_PUBLIC_URL"),
   Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_PUBLIC_URL")),
   Flag.optional
 )
