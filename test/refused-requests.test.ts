@@ -171,6 +171,17 @@ for (const choice of await adapterChoices()) {
       expect((await fetch(`${server.url}${BASE}/healthz`)).status).toBe(200)
     })
 
+    it.each([
+      ["token create --name", ["token", "create", "--workspace", "default", "--scope", "gate:evaluate", "--name", `ci ${GITHUB_TOKEN}`]],
+      ["workspace create --name", ["workspace", "create", "--slug", "leaky", "--name", `Team ${AWS_KEY_ID}`]]
+    ] as const)("the CLI applies the same rule: %s with a secret fails as a usage error and stores nothing", async (_name, args) => {
+      const before = await dump(database)
+      const result = await cli([...args, "--database", testDb.url])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("looks like it holds a secret")
+      expect(await dump(database)).toEqual(before)
+    })
+
     it("free text with a secret is stored sanitized, never raw", async () => {
       const answer = await postEvidence(evidence({}, { summary: `deployed with ${GITHUB_TOKEN}`, details: { key: AWS_KEY_ID } }))
       expect(answer.status).toBe(200)
