@@ -8,6 +8,7 @@ import {
   LicenseConfig,
   LicenseService,
   Passports,
+  Retention,
   SessionPolicy,
   Tokens
 } from "@releasepassport/app"
@@ -71,8 +72,24 @@ export const UseCasesLive = Layer.mergeAll(
   Comments.layer,
   Tokens.layer,
   Integrations.layer,
-  LicenseService.layer
+  LicenseService.layer,
+  Retention.layer
 )
+
+/** Prunes old evaluations at start and every hour after, when a retention is configured. */
+const retentionJob = (config: ServerConfigShape) => {
+  const retainMs = config.retainEvaluationsMs
+  if (retainMs === undefined) return Layer.empty
+  return Layer.effectDiscard(Effect.gen(function*() {
+    const retention = yield* Retention
+    const once = retention.pruneEvaluations(retainMs).pipe(
+      Effect.tap((n) => (n > 0 ? Effect.logInfo(`retention: pruned ${n} gate evaluations`) : Effect.void)),
+      // An outage now is retried next hour; it must never stop the server.
+      Effect.catchCause((cause) => Effect.logWarning("retention: pruning failed", cause))
+    )
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(once, Effect.sleep("1 hour"))))
+  }))
+}
 
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
@@ -89,7 +106,7 @@ export const AppLive = (config: ServerConfigShape) => {
   )
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))
-  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config)).pipe(
+  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config), retentionJob(config)).pipe(
     Layer.provide(services)
   )
 }
