@@ -89,6 +89,8 @@ for (const choice of await adapterChoices()) {
       token = (await createToken(testDb.url, "--workspace", "default", "--scope", "gate:evaluate", "--scope", "evidence:ingest")).value
       server = await startServer({ database: testDb.url })
       database = await openDatabase(testDb.url)
+      // A dump of no tables would make every comparison below pass: make sure it sees them.
+      expect(await tableNames(database)).toEqual(expect.arrayContaining(["connectors", "connector_rejections", "evidence", "gate_evaluations", "passports"]))
       admin = await signIn(server.url, "admin@example.com", PASSWORD)
       for (const secret of [AWS_KEY_ID, GITHUB_TOKEN, token]) expect(sanitizeText(secret).redactions).toBeGreaterThan(0)
       // Something to refuse comments on, and a clean connector whose rejections may be counted.
