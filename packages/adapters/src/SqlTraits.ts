@@ -42,5 +42,11 @@ export interface SqlDatabase<DB> {
    * on connections of its own where the database has a pool.
    */
   readonly withoutTimeouts: <A>(run: (db: Kysely<DB>) => Promise<A>) => Promise<A>
+  /**
+   * Copies the whole database to a new file, consistently while it keeps serving, where the
+   * database can do that itself (SQLite's online backup). Absent: use the database's own tools
+   * (PostgreSQL: `pg_dump`).
+   */
+  readonly backupTo?: (path: string) => Promise<{ readonly pages: number }>
   readonly close: () => Promise<void>
 }

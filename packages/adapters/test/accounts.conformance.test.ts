@@ -162,55 +162,54 @@ for (const choice of await adapterChoices()) {
 
     describe("login throttles", () => {
       const rule = { maxFailures: 3, windowMs: 15 * MINUTE }
+      const reserve = (key: string, now: Date, r = rule) => run(stores.loginThrottles.reserveAttempt({ key, rule: r, now }))
 
-      it("locks a key when its failures within one window reach the limit, for one window from then", async () => {
+      it("allows the limit's number of attempts in a window, then locks for one window from the first refusal", async () => {
         const key = "account:a"
-        expect(await run(stores.loginThrottles.recordFailure({ key, rule, now: NOW }))).toEqual({ failures: 1, lockedUntil: undefined })
-        expect(await run(stores.loginThrottles.recordFailure({ key, rule, now: later(MINUTE) }))).toEqual({ failures: 2, lockedUntil: undefined })
-        expect(await run(stores.loginThrottles.lockedUntil({ keys: [key], now: later(MINUTE) }))).toBeUndefined()
-        const third = await run(stores.loginThrottles.recordFailure({ key, rule, now: later(2 * MINUTE) }))
-        expect(third).toEqual({ failures: 3, lockedUntil: later(17 * MINUTE) })
-        expect(await run(stores.loginThrottles.lockedUntil({ keys: ["address:x", key], now: later(3 * MINUTE) }))).toEqual(later(17 * MINUTE))
-        // A failure that was already in flight does not extend the lock.
-        expect(await run(stores.loginThrottles.recordFailure({ key, rule, now: later(4 * MINUTE) }))).toEqual({ failures: 4, lockedUntil: later(17 * MINUTE) })
-        expect(await run(stores.loginThrottles.lockedUntil({ keys: [key], now: later(17 * MINUTE) }))).toBeUndefined()
-        // After the lock, the window has run out: counting starts again.
-        expect(await run(stores.loginThrottles.recordFailure({ key, rule, now: later(18 * MINUTE) }))).toEqual({ failures: 1, lockedUntil: undefined })
+        expect(await reserve(key, NOW)).toEqual({ attempts: 1, allowed: true, lockedUntil: undefined })
+        expect(await reserve(key, later(MINUTE))).toEqual({ attempts: 2, allowed: true, lockedUntil: undefined })
+        expect(await reserve(key, later(2 * MINUTE))).toEqual({ attempts: 3, allowed: true, lockedUntil: undefined })
+        expect(await reserve(key, later(3 * MINUTE))).toEqual({ attempts: 4, allowed: false, lockedUntil: later(18 * MINUTE) })
+        // A refusal while locked does not extend the lock; the window running out does not lift it.
+        expect(await reserve(key, later(16 * MINUTE))).toEqual({ attempts: 5, allowed: false, lockedUntil: later(18 * MINUTE) })
+        // After the lock, counting starts again.
+        expect(await reserve(key, later(18 * MINUTE))).toEqual({ attempts: 1, allowed: true, lockedUntil: undefined })
       })
 
-      it("failures spread over more than a window never lock", async () => {
-        const key = "account:b"
-        for (let i = 0; i < 6; i++) {
-          const result = await run(stores.loginThrottles.recordFailure({ key, rule, now: later(i * 8 * MINUTE) }))
-          expect(result.lockedUntil).toBeUndefined()
-        }
+      it("attempts spread over more than a window are never refused", async () => {
+        for (let i = 0; i < 6; i++) expect((await reserve("account:b", later(i * 8 * MINUTE))).allowed).toBe(true)
       })
 
-      it("counts concurrent failures exactly", async () => {
+      it("under concurrency allows exactly the limit, whatever the number in flight", async () => {
+        const key = "account:concurrent"
+        const answers = await Promise.all(Array.from({ length: 25 }, () => reserve(key, NOW, { maxFailures: 5, windowMs: 15 * MINUTE })))
+        expect(answers.filter((a) => a.allowed)).toHaveLength(5)
+        expect(answers.map((a) => a.attempts).sort((x, y) => x - y)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1))
+        // Also right after a window ran out: the reset is part of the same one statement.
+        const afterWindow = await Promise.all(Array.from({ length: 25 }, () => reserve(key, later(40 * MINUTE), { maxFailures: 5, windowMs: 15 * MINUTE })))
+        expect(afterWindow.filter((a) => a.allowed)).toHaveLength(5)
+      })
+
+      it("release gives one attempt back; clear forgets attempts and lock; keys are independent", async () => {
         const key = "address:203.0.113.7"
-        const wide = { maxFailures: 1000, windowMs: 15 * MINUTE }
-        await Promise.all(Array.from({ length: 20 }, () => run(stores.loginThrottles.recordFailure({ key, rule: wide, now: NOW }))))
-        const next = await run(stores.loginThrottles.recordFailure({ key, rule: wide, now: NOW }))
-        expect(next.failures).toBe(21)
-      })
-
-      it("clear forgets failures and lock; keys are independent", async () => {
-        const key = "account:c"
-        for (let i = 0; i < 3; i++) await run(stores.loginThrottles.recordFailure({ key, rule, now: NOW }))
-        await run(stores.loginThrottles.recordFailure({ key: "account:d", rule, now: NOW }))
-        expect(await run(stores.loginThrottles.lockedUntil({ keys: [key], now: NOW }))).toBeDefined()
-        expect(await run(stores.loginThrottles.lockedUntil({ keys: ["account:d"], now: NOW }))).toBeUndefined()
-        await run(stores.loginThrottles.clear(key))
-        expect(await run(stores.loginThrottles.lockedUntil({ keys: [key], now: NOW }))).toBeUndefined()
-        expect((await run(stores.loginThrottles.recordFailure({ key, rule, now: NOW }))).failures).toBe(1)
-        expect((await run(stores.loginThrottles.recordFailure({ key: "account:d", rule, now: NOW }))).failures).toBe(2)
+        for (let i = 0; i < 3; i++) await reserve(key, NOW)
+        await run(stores.loginThrottles.release(key))
+        expect(await reserve(key, NOW)).toMatchObject({ attempts: 3, allowed: true })
+        await run(stores.loginThrottles.release("address:never-seen"))
+        const c = "account:c"
+        for (let i = 0; i < 4; i++) await reserve(c, NOW)
+        await reserve("account:d", NOW)
+        expect((await reserve(c, NOW)).allowed).toBe(false)
+        await run(stores.loginThrottles.clear(c))
+        expect(await reserve(c, NOW)).toEqual({ attempts: 1, allowed: true, lockedUntil: undefined })
+        expect((await reserve("account:d", NOW)).attempts).toBe(2)
       })
 
       it("prunes old entries but keeps locks in force", async () => {
-        for (let i = 0; i < 3; i++) await run(stores.loginThrottles.recordFailure({ key: "account:locked", rule, now: NOW }))
-        await run(stores.loginThrottles.recordFailure({ key: "account:stale", rule, now: NOW }))
+        for (let i = 0; i < 4; i++) await reserve("account:locked", NOW)
+        await reserve("account:stale", NOW)
         await run(stores.loginThrottles.prune({ before: later(MINUTE), now: later(2 * MINUTE) }))
-        expect(await run(stores.loginThrottles.lockedUntil({ keys: ["account:locked"], now: later(2 * MINUTE) }))).toBeDefined()
+        expect((await reserve("account:locked", later(2 * MINUTE))).allowed).toBe(false)
         const left = await database.db.selectFrom("login_throttles").select("key").where("key", "in", ["account:locked", "account:stale"]).execute()
         expect(left.map((r) => r.key)).toEqual(["account:locked"])
       })

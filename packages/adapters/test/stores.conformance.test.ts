@@ -160,6 +160,24 @@ for (const choice of await adapterChoices()) {
     })
 
     describe("passports and gate evaluations", () => {
+      it("prunes old evaluations in batches, never the one a stamp points at", async () => {
+        const old = new Date(NOW.getTime() - 500 * 86_400_000)
+        const at = (i: number) => new Date(old.getTime() + i * 1000)
+        // Three old verdicts for one environment, one old for another; the last of each is a stamp.
+        const recorded = []
+        for (let i = 0; i < 3; i++) recorded.push(await run(record("rel-prune", { now: at(i), decide: () => verdict({ evaluatedAt: at(i).toISOString() }) })))
+        const staging = await run(record("rel-prune", { environment: "staging", now: at(3), decide: () => verdict({ evaluatedAt: at(3).toISOString() }) }))
+        const before = new Date(old.getTime() + 86_400_000)
+        expect(await run(stores.passports.pruneEvaluations({ before, limit: 1 }))).toBe(1)
+        expect(await run(stores.passports.pruneEvaluations({ before, limit: 10 }))).toBe(1)
+        expect(await run(stores.passports.pruneEvaluations({ before, limit: 10 }))).toBe(0)
+        const left = await database.db.selectFrom("gate_evaluations").select("id").where("passport_id", "=", staging.passport.id).execute()
+        expect(left.map((r) => r.id).sort()).toEqual([recorded[2]!.evaluation.id, staging.evaluation.id].sort())
+        // The passport still reads, with its latest verdicts.
+        const detail = await run(stores.passports.findDetail({ workspaceId, id: staging.passport.id, limits: { evaluations: 10, evidence: 10 } }))
+        expect(detail?.stamps.map((s) => s.environment).sort()).toEqual(["production", "staging"])
+      })
+
       it("creates the passport on first sight and keeps what it was first seen with", async () => {
         const first = await run(record("rel-1"))
         expect(first.passport).toMatchObject({ releaseId: "rel-1", artifactDigest: "sha256:first", sourceSha: "abc" })

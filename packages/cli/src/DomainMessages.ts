@@ -1,6 +1,7 @@
 import type {
   InvalidAccount,
   NotAMember,
+  SecretInIdentifier,
   StoreUnavailable,
   TokenNotFound,
   UserEmailTaken,
@@ -25,7 +26,9 @@ const messages = {
     `user ${email} already exists (to give them a role in another workspace: releasepassport user add)`,
   NotAMember: ({ email, slug }: NotAMember) => `${email} is not a member of workspace ${slug}`,
   InvalidAccount: ({ field, message }: InvalidAccount) => (field === "password" ? message : `--${field} ${message}`),
-  TokenNotFound: (_: TokenNotFound) => "no active token with that id in this workspace"
+  TokenNotFound: (_: TokenNotFound) => "no active token with that id in this workspace",
+  SecretInIdentifier: ({ field }: SecretInIdentifier) =>
+    `${field} looks like it holds a secret; names are stored and shown as given, so choose another`
 } as const
 
 type Failure = Parameters<(typeof messages)[keyof typeof messages]>[0]

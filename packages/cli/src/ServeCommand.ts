@@ -1,7 +1,7 @@
 import { Config, Effect, Layer } from "effect"
 import { Command, Flag } from "effect/cli"
 import { defaultPolicyBundlePath, defaultServerConfig, ServerLive } from "@releasepassport/server"
-import { databaseFlag, fail } from "./common.ts"
+import { databaseFlag, fail, parseDuration } from "./common.ts"
 import { consoleAuthFlags, consoleAuthSettings } from "./ConsoleAuthFlags.ts"
 import { licensePublicKeyFlag, licenseStatusListenerFlag, parseListenAddress } from "./LicenseCommands.ts"
 
@@ -46,8 +46,15 @@ const databaseTimeout = Flag.Int("database-timeout-ms").pipe(
   Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_DATABASE_TIMEOUT_MS")),
   Flag.withDefault(5000)
 )
+const retainEvaluations = Flag.String("retain-evaluations").pipe(
+  Flag.withDescription(
+    "Prune gate evaluations older than this (e.g. 400d), in small batches at start and hourly; a passport's latest verdict per environment always stays. Unset: keep everything. Env: RELEASEPASSPORT_RETAIN_EVALUATIONS"
+  ),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_RETAIN_EVALUATIONS")),
+  Flag.optional
+)
 const publicUrl = Flag.String("public-url").pipe(
-  Flag.withDescription("URL users reach the server at (https enables Secure cookies). Env: RELEASEPASSPORT_PUBLIC_URL"),
+  Flag.withDescription("URL users reach the server at (https enables Secure cookies); the only Origin console writes are accepted from. Unset: the address the connection arrived on (set it behind a proxy or port mapping). Env: RELEASEPASSPORT_PUBLIC_URL"),
   Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_PUBLIC_URL")),
   Flag.optional
 )
@@ -64,6 +71,7 @@ export const serveCommand = Command.make(
     policyThreads,
     policyPoll,
     publicUrl,
+    retainEvaluations,
     consoleAuth: consoleAuthFlags,
     licensePublicKey: licensePublicKeyFlag,
     licenseStatusListener: licenseStatusListenerFlag
@@ -78,6 +86,10 @@ export const serveCommand = Command.make(
     if (flags.licenseStatusListener._tag === "Some" && licenseListener === undefined) {
       return yield* fail(`--license-status-listener must be PORT, HOST:PORT or [IPv6]:PORT (got "${flags.licenseStatusListener.value}")`)
     }
+    const retainEvaluationsMs = flags.retainEvaluations._tag === "Some" ? parseDuration(flags.retainEvaluations.value) : undefined
+    if (flags.retainEvaluations._tag === "Some" && (retainEvaluationsMs === undefined || retainEvaluationsMs <= 0)) {
+      return yield* fail(`--retain-evaluations must look like 400d, 12h or 30m and be positive (got "${flags.retainEvaluations.value}")`)
+    }
     const config = defaultServerConfig({
       host: flags.host,
       port: flags.port,
@@ -90,7 +102,8 @@ export const serveCommand = Command.make(
       publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined,
       ...(yield* consoleAuthSettings(flags.consoleAuth)),
       licensePublicKey: flags.licensePublicKey._tag === "Some" ? flags.licensePublicKey.value : undefined,
-      licenseStatusListener: licenseListener
+      licenseStatusListener: licenseListener,
+      retainEvaluationsMs
     })
     return yield* Layer.launch(ServerLive(config)).pipe(
       // One clear line (no stack) when the database is missing or cannot be migrated.

@@ -5,6 +5,7 @@ import { evidenceCommand } from "./EvidenceCommands.ts"
 import { gateCommand } from "./GateCommands.ts"
 import { licenseCommand } from "./LicenseCommands.ts"
 import { loggingLayer } from "./logging.ts"
+import { backupCommand } from "./BackupCommand.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
 import { policyCommand } from "./PolicyCommands.ts"
 import { reportCommand } from "./ReportCommands.ts"
@@ -17,7 +18,7 @@ export const VERSION = "0.1.0"
 
 export const releasepassport = Command.make("releasepassport").pipe(
   Command.withDescription("Release Passport: a self-hosted release gate with a passport per release"),
-  Command.withSubcommands([serveCommand, migrateCommand, workspaceCommand, tokenCommand, userCommand, gateCommand, evidenceCommand, policyCommand, licenseCommand, reportCommand])
+  Command.withSubcommands([serveCommand, migrateCommand, backupCommand, workspaceCommand, tokenCommand, userCommand, gateCommand, evidenceCommand, policyCommand, licenseCommand, reportCommand])
 )
 
 /** Runs the CLI as the process's main program. */

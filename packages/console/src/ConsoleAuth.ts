@@ -1,4 +1,6 @@
-import { ConsoleSessions, csrfTokenMatches, isSameOrigin } from "@releasepassport/app"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { ConsoleSessions, csrfTokenMatches, endpointOf, isSameOrigin } from "@releasepassport/app"
+import type { LocalEndpoint } from "@releasepassport/app"
 import type { Reader, SignedIn } from "@releasepassport/app"
 import { roleAtLeast } from "@releasepassport/core"
 import type { Membership, Role, StoreUnavailable } from "@releasepassport/core"
@@ -8,6 +10,15 @@ import { forbidden, NeedsSignIn, notFound, PageRefused } from "./ConsoleErrors.t
 
 /** The API's session cookie: one sign-in for the console and the JSON API. */
 export const SESSION_COOKIE = "releasepassport_session"
+
+/** The address and port the request's connection was accepted on (what we listen on; not `Host`). */
+export const localEndpoint = (request: HttpServerRequest.HttpServerRequest): LocalEndpoint | undefined => {
+  try {
+    return endpointOf(NodeHttpServerRequest.toIncomingMessage(request).socket)
+  } catch {
+    return undefined
+  }
+}
 
 /** A signed-in visit to a console page, in one workspace. */
 export interface Visit {
@@ -77,7 +88,7 @@ export const formVisit = (
 ): Effect.Effect<{ readonly visit: Visit; readonly form: Form }, NeedsSignIn | PageRefused | StoreUnavailable, ConsoleSessions> =>
   Effect.gen(function*() {
     const signed = yield* visit(request)
-    if (!isSameOrigin(request.headers["origin"], { publicUrl: origin.publicUrl, host: request.headers["host"] })) {
+    if (!isSameOrigin(request.headers["origin"], { publicUrl: origin.publicUrl, local: localEndpoint(request) })) {
       return yield* forbidden("This form must be sent from the Release Passport console's own address.")
     }
     const form = yield* readForm(request).pipe(

@@ -1,4 +1,12 @@
-import type { CommentNotFound, CommentNotYours, InvalidCursor, InvalidReportWindow, PassportNotFound, TokenNotFound } from "@releasepassport/app"
+import type {
+  CommentNotFound,
+  CommentNotYours,
+  InvalidCursor,
+  InvalidReportWindow,
+  PassportNotFound,
+  SecretInIdentifier,
+  TokenNotFound
+} from "@releasepassport/app"
 import type { StoreUnavailable } from "@releasepassport/core"
 import { badRequest, forbidden, notFound, PageRefused } from "./ConsoleErrors.ts"
 
@@ -9,6 +17,7 @@ export type DomainError =
   | CommentNotYours
   | InvalidCursor
   | InvalidReportWindow
+  | SecretInIdentifier
   | TokenNotFound
   | StoreUnavailable
 
@@ -26,6 +35,8 @@ export const pageFor = (error: DomainError): PageRefused => {
       return forbidden("Only its author or an admin may delete this comment.")
     case "InvalidCursor":
       return badRequest("That page link is not valid any more; start from the first page.")
+    case "SecretInIdentifier":
+      return badRequest(`Not saved: ${error.field} looks like it holds a secret; never paste secrets here.`)
     case "InvalidReportWindow":
       return badRequest(`That report window does not work: ${error.message}.`)
     case "StoreUnavailable":

@@ -23,7 +23,7 @@ import type { VNode } from "preact"
 /** A page component with its props checked (preact's `h` overloads lose them). */
 const view = <P,>(component: (props: P) => VNode, props: P): VNode => h(component as never, props as never)
 import { ASSET_PREFIX, loadAssets } from "./Assets.ts"
-import { field, fields, formVisit, readForm, requestUrl, requireRole, safeNext, SESSION_COOKIE, visit } from "./ConsoleAuth.ts"
+import { field, fields, formVisit, localEndpoint, readForm, requestUrl, requireRole, safeNext, SESSION_COOKIE, visit } from "./ConsoleAuth.ts"
 import type { Form, Visit } from "./ConsoleAuth.ts"
 import { badRequest, NeedsSignIn, PageRefused } from "./ConsoleErrors.ts"
 import { pageFor } from "./ConsolePages.ts"
@@ -185,7 +185,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
         const next = safeNext(field(form, "next"))
         // A browser always sends Origin on a form post; one from another site must not sign
         // the visitor in to an account of the attacker's choosing (login CSRF).
-        if (!isSameOrigin(request.headers["origin"], { publicUrl: options.publicUrl, host: request.headers["host"] })) {
+        if (!isSameOrigin(request.headers["origin"], { publicUrl: options.publicUrl, local: localEndpoint(request) })) {
           return loginPage(next, "Sign in from this console's own address.", 403)
         }
         const presented = field(form, "_login") ?? ""

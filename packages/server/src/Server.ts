@@ -11,6 +11,7 @@ import {
   Passports,
   Policies,
   Reports,
+  Retention,
   SessionPolicy,
   Tokens
 } from "@releasepassport/app"
@@ -36,6 +37,7 @@ import { PassportHandlers } from "./http/PassportHandlers.ts"
 import { PolicyHandlers } from "./http/PolicyHandlers.ts"
 import { ReportHandlers } from "./http/ReportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
+import { RequestIntakeLive } from "./http/RequestIntakeLive.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
 import { parseTrustedProxies, trustedProxiesLayer } from "./http/TrustedProxies.ts"
@@ -73,12 +75,28 @@ export const UseCasesLive = Layer.mergeAll(
   Integrations.layer,
   LicenseService.layer,
   Reports.layer,
-  Policies.layer
+  Policies.layer,
+  Retention.layer
 )
+
+/** Prunes old evaluations at start and every hour after, when a retention is configured. */
+const retentionJob = (config: ServerConfigShape) => {
+  const retainMs = config.retainEvaluationsMs
+  if (retainMs === undefined) return Layer.empty
+  return Layer.effectDiscard(Effect.gen(function*() {
+    const retention = yield* Retention
+    const once = retention.pruneEvaluations(retainMs).pipe(
+      Effect.tap((n) => (n > 0 ? Effect.logInfo(`retention: pruned ${n} gate evaluations`) : Effect.void)),
+      // An outage now is retried next hour; it must never stop the server.
+      Effect.catchCause((cause) => Effect.logWarning("retention: pruning failed", cause))
+    )
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(once, Effect.sleep("1 hour"))))
+  }))
+}
 
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
-  const services = Layer.mergeAll(UseCasesLive, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
+  const services = Layer.mergeAll(UseCasesLive, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, RequestValidationLive, RequestIntakeLive, DatabaseHealthLive).pipe(
     Layer.provideMerge(PolicyPortsLive),
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(appConfig(config)),
@@ -97,19 +115,30 @@ export const AppLive = (config: ServerConfigShape) => {
     maxBodyBytes: config.maxBodyBytes,
     // Policy bundles are larger than any JSON request: their own limit, on their route alone.
     largerBodies: [{ path: `${BASE_PATH}${POLICY_BUNDLES_PATH}`, maxBodyBytes: MAX_POLICY_BUNDLE_BYTES }]
-  }), proxies, licenseStatusListener(config)).pipe(
+  }), proxies, licenseStatusListener(config), retentionJob(config)).pipe(
     Layer.provide(services)
   )
 }
 
 /** The server listening on the configured address; logs the URL once it listens. */
 export const ServerLive = (config: ServerConfigShape) =>
-  HttpRouter.serve(AppLive(config), { disableLogger: true, disableListenLog: true }).pipe(
+  HttpRouter.serve(AppLive(config), {
+    disableLogger: true,
+    disableListenLog: true,
+    // Exact paths: a proxy that filters by path must see the path this server routes by, so
+    // `/RELEASEPASSPORT/...` and `//releasepassport/...` are not the same route.
+    routerConfig: { caseSensitive: true, ignoreDuplicateSlashes: false }
+  }).pipe(
     Layer.tap(() =>
       HttpServer.addressFormattedWith((url) => Effect.sync(() => console.log(`releasepassport listening on ${url}`)))
     ),
     Layer.provide(
-      NodeHttpServer.layer(() => createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }), {
+      NodeHttpServer.layer(() => createServer({
+        requestTimeout: 30_000,
+        headersTimeout: 10_000,
+        // Node checks those timeouts only this often (default 30 s, so slow headers lasted ~31 s).
+        connectionsCheckingInterval: 1_000
+      }), {
         host: config.host,
         port: config.port,
         gracefulShutdownTimeout: "10 seconds"

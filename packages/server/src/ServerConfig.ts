@@ -47,6 +47,8 @@ export interface ServerConfigShape {
   readonly licensePublicKey: string | undefined
   /** An extra listener that answers only `GET …/license/status`, without authentication. */
   readonly licenseStatusListener: { readonly host: string; readonly port: number } | undefined
+  /** Gate evaluations older than this are pruned (never a passport's latest per environment). Unset: keep all. */
+  readonly retainEvaluationsMs?: number | undefined
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()(

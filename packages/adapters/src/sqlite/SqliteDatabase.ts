@@ -80,7 +80,7 @@ export interface SqliteOptions {
 }
 
 export const openSqlite = async <DB>(options: SqliteOptions): Promise<SqlDatabase<DB>> => {
-  const { DatabaseSync } = loadNodeSqlite()
+  const { DatabaseSync, backup } = loadNodeSqlite()
   const raw = new DatabaseSync(options.filename)
   try {
     raw.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
@@ -105,6 +105,9 @@ export const openSqlite = async <DB>(options: SqliteOptions): Promise<SqlDatabas
     description: `sqlite:${options.filename}`,
     // One connection and no query time bound: maintenance runs on it as is.
     withoutTimeouts: (run) => run(db),
+    // SQLite's online backup copies pages in steps and restarts when a writer changes one, so
+    // the copy is one consistent state even while the server writes.
+    backupTo: async (path) => ({ pages: await backup(raw, path) }),
     close: () => db.destroy()
   }
 }

@@ -326,5 +326,15 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
       }
     })
 
-  return PassportStore.of({ gateFacts, recordGateEvaluation, list, find, findDetail, overview })
+  const pruneEvaluations = ({ before, limit }: { readonly before: Date; readonly limit: number }) =>
+    sql.query((db) =>
+      db.deleteFrom("gate_evaluations").where("id", "in", (eb) =>
+        eb.selectFrom("gate_evaluations as old").select("old.id")
+          .where("old.evaluated_at", "<", before.toISOString())
+          .where((w) => w.not(w.exists(w.selectFrom("passport_stamps").select("passport_stamps.evaluation_id").whereRef("passport_stamps.evaluation_id", "=", "old.id"))))
+          .limit(Math.max(1, Math.floor(limit)))
+      ).executeTakeFirst()
+    ).pipe(Effect.map((result) => Number(result.numDeletedRows)))
+
+  return PassportStore.of({ gateFacts, recordGateEvaluation, list, find, findDetail, overview, pruneEvaluations })
 }

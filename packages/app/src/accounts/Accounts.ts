@@ -2,6 +2,8 @@ import { isPlausibleEmail, normalizeEmail, SessionStore, UserStore, WorkspaceSto
 import type { Role, StoreUnavailable, User, UserEmailTaken, Workspace, WorkspaceSlugTaken } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer, Redacted } from "effect"
 import { InvalidAccount, NotAMember, UserNotFound, WorkspaceNotFound } from "../errors.ts"
+import type { SecretInIdentifier } from "../errors.ts"
+import { admit } from "../StorageText.ts"
 import { hashPassword, passwordProblem } from "./PasswordHash.ts"
 
 const MAX_NAME = 200
@@ -15,7 +17,7 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/
 export class Accounts extends Context.Service<Accounts, {
   readonly createWorkspace: (input: { readonly slug: string; readonly name: string }) => Effect.Effect<
     Workspace,
-    InvalidAccount | WorkspaceSlugTaken | StoreUnavailable
+    InvalidAccount | SecretInIdentifier | WorkspaceSlugTaken | StoreUnavailable
   >
   readonly workspaces: Effect.Effect<ReadonlyArray<Workspace>, StoreUnavailable>
   readonly workspace: (slug: string) => Effect.Effect<Workspace, WorkspaceNotFound | StoreUnavailable>
@@ -28,7 +30,7 @@ export class Accounts extends Context.Service<Accounts, {
     readonly role: Role
   }) => Effect.Effect<
     { readonly user: User; readonly workspace: Workspace },
-    InvalidAccount | UserEmailTaken | WorkspaceNotFound | StoreUnavailable
+    InvalidAccount | SecretInIdentifier | UserEmailTaken | WorkspaceNotFound | StoreUnavailable
   >
   readonly setRole: (input: { readonly email: string; readonly workspace: string; readonly role: Role }) => Effect.Effect<
     { readonly user: User; readonly workspace: Workspace; readonly outcome: "added" | "changed" | "unchanged" },
@@ -76,6 +78,8 @@ export class Accounts extends Context.Service<Accounts, {
       return Accounts.of({
         createWorkspace: Effect.fn("Accounts.createWorkspace")(function*(input) {
           if (!SLUG.test(input.slug)) return yield* new InvalidAccount({ field: "slug", message: `must match ${SLUG.source}` })
+          // Slug and name are identifiers (StorageText.ts): shown to every member, never rewritten.
+          yield* admit({ slug: input.slug, name: input.name })
           const name = input.name.trim()
           if (name === "" || name.length > MAX_NAME) {
             return yield* new InvalidAccount({ field: "name", message: `must be 1 to ${MAX_NAME} characters` })
@@ -87,6 +91,8 @@ export class Accounts extends Context.Service<Accounts, {
         createUser: Effect.fn("Accounts.createUser")(function*(input) {
           const address = yield* email(input.email)
           const name = (input.displayName ?? address.split("@")[0]!).trim()
+          // The password is a credential: hashed below, never admitted as text.
+          yield* admit({ email: address, displayName: name })
           if (name === "" || name.length > MAX_NAME) {
             return yield* new InvalidAccount({ field: "name", message: `must be 1 to ${MAX_NAME} characters` })
           }

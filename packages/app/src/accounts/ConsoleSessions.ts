@@ -1,5 +1,5 @@
 import { LoginThrottleStore, normalizeEmail, SessionStore, UserStore } from "@releasepassport/core"
-import type { Membership, Session, StoreUnavailable, User } from "@releasepassport/core"
+import type { Membership, Reservation, Session, StoreUnavailable, ThrottleRule, User } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { SessionPolicy } from "../AppConfig.ts"
 import { Passwords } from "./Passwords.ts"
@@ -70,8 +70,23 @@ export class ConsoleSessions extends Context.Service<ConsoleSessions, {
       const addressRule = { maxFailures: config.loginMaxFailuresPerAddress, windowMs: window }
       const touchIntervalMs = Math.min(60_000, Math.floor(idleMs / 10))
 
-      const throttled = (until: Date, now: number) =>
-        new LoginThrottled({ retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now) / 1000)) })
+      const refused = (
+        kind: "account" | "address",
+        reservation: Reservation,
+        rule: ThrottleRule,
+        remoteAddress: string | undefined,
+        now: number
+      ) =>
+        Effect.gen(function*() {
+          const until = reservation.lockedUntil ?? new Date(now + rule.windowMs)
+          // For operators watching for attacks, once per lock; never the email (it may be a mistyped password).
+          if (reservation.attempts === rule.maxFailures + 1) {
+            yield* Effect.logWarning(`sign-in locked: ${rule.maxFailures} attempts for one ${kind}`).pipe(
+              Effect.annotateLogs({ address: remoteAddress ?? "unknown", lockedUntil: until.toISOString() })
+            )
+          }
+          return yield* new LoginThrottled({ retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now) / 1000)) })
+        })
 
       const signIn = Effect.fn("ConsoleSessions.signIn")(function*(input: {
         readonly email: string
@@ -82,29 +97,27 @@ export class ConsoleSessions extends Context.Service<ConsoleSessions, {
         const accountKey = accountThrottleKey(email)
         const addressKey = addressThrottleKey(input.remoteAddress)
         const now = yield* Clock.currentTimeMillis
-        // Checked before the password: a locked key gets no answer about the password at all.
-        const locked = yield* throttles.lockedUntil({ keys: [accountKey, addressKey], now: new Date(now) })
-        if (locked !== undefined) return yield* throttled(locked, now)
+        // The attempt is counted before the password is checked, in one atomic statement per
+        // key: concurrent sign-ins (on any replica) cannot all pass a check that nothing has
+        // counted yet, and a check that ends in a defect is still counted. A refused attempt
+        // learns nothing about the password.
+        const account = yield* throttles.reserveAttempt({ key: accountKey, rule: accountRule, now: new Date(now) })
+        if (!account.allowed) return yield* refused("account", account, accountRule, input.remoteAddress, now)
+        const address = yield* throttles.reserveAttempt({ key: addressKey, rule: addressRule, now: new Date(now) })
+        if (!address.allowed) {
+          // Not checked, so not an attempt on the account.
+          yield* throttles.release(accountKey)
+          return yield* refused("address", address, addressRule, input.remoteAddress, now)
+        }
 
         const credentials = yield* users.findCredentials(email)
         const verdict = yield* passwords.verify(input.password, credentials?.passwordHash)
-        if (credentials === undefined || !verdict.ok) {
-          const failedAt = new Date(yield* Clock.currentTimeMillis)
-          const account = yield* throttles.recordFailure({ key: accountKey, rule: accountRule, now: failedAt })
-          const address = yield* throttles.recordFailure({ key: addressKey, rule: addressRule, now: failedAt })
-          // For operators watching for attacks; never the email (it may be a mistyped password).
-          for (const [kind, outcome, rule] of [["account", account, accountRule], ["address", address, addressRule]] as const) {
-            if (outcome.failures === rule.maxFailures) {
-              yield* Effect.logWarning(`sign-in locked: ${rule.maxFailures} failures for one ${kind}`).pipe(
-                Effect.annotateLogs({ address: input.remoteAddress ?? "unknown", lockedUntil: String(outcome.lockedUntil?.toISOString()) })
-              )
-            }
-          }
-          return yield* new LoginFailed()
-        }
+        if (credentials === undefined || !verdict.ok) return yield* new LoginFailed()
         const user = credentials.user
         const signedInAt = new Date(yield* Clock.currentTimeMillis)
         yield* throttles.clear(accountKey)
+        // Only failures count against a client network (many people sign in from one office).
+        yield* throttles.release(addressKey)
         if (verdict.needsRehash) {
           const rehashed = yield* passwords.hash(input.password)
           yield* users.setPasswordHash({ userId: user.id, passwordHash: rehashed, now: signedInAt })

@@ -1,11 +1,39 @@
+/** The address and port a connection arrived on: what this server listens on, not what a client claims. */
+export interface LocalEndpoint {
+  readonly address: string
+  readonly port: number
+}
+
+/** The endpoint of an accepted socket (Node's `localAddress`/`localPort`), when it has one. */
+export const endpointOf = (socket: { readonly localAddress?: string | undefined; readonly localPort?: number | undefined }): LocalEndpoint | undefined =>
+  socket.localAddress === undefined || socket.localPort === undefined ? undefined : { address: socket.localAddress, port: socket.localPort }
+
+/** The origins a browser can have used to reach `local` over plain HTTP. */
+const listenOrigins = (local: LocalEndpoint): Array<string> => {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(local.address)
+  const address = mapped !== null ? mapped[1]! : local.address
+  const hosts = [address.includes(":") ? `[${address}]` : address]
+  if (address.startsWith("127.") || address === "::1") hosts.push("localhost")
+  return hosts.flatMap((host) => {
+    try {
+      return [new URL(`http://${host}:${local.port}`).origin]
+    } catch {
+      return []
+    }
+  })
+}
+
 /**
- * Whether a request's `Origin` is this server. With a configured public URL the origin must be
- * exactly it (scheme, host and port); without one, the origin's host must equal the `Host`
- * header the request was sent to. A missing, `null` or unparsable origin is never same-origin.
+ * Whether a request's `Origin` is this server: the one check the JSON API and the console share.
+ * With a configured public URL the origin must be exactly it (scheme, host and port). Without one,
+ * it must be exactly an origin of the address the connection arrived on (`http`, that address or
+ * `localhost` for loopback, that port): the `Host` header is the client's to choose, so it proves
+ * nothing. Behind a proxy or a port mapping, configure the public URL. A missing, `null` or
+ * unparsable origin is never same-origin.
  */
 export const isSameOrigin = (
   origin: string | undefined,
-  target: { readonly publicUrl: string | undefined; readonly host: string | undefined }
+  target: { readonly publicUrl: string | undefined; readonly local: LocalEndpoint | undefined }
 ): boolean => {
   if (origin === undefined || origin === "null") return false
   let presented: URL
@@ -22,11 +50,6 @@ export const isSameOrigin = (
       return false
     }
   }
-  if (target.host === undefined || target.host === "") return false
-  try {
-    // Parsed with the origin's scheme, so default ports compare equal (`host:80` and `host`).
-    return new URL(`${presented.protocol}//${target.host}`).host === presented.host
-  } catch {
-    return false
-  }
+  if (target.local === undefined) return false
+  return listenOrigins(target.local).includes(presented.origin)
 }

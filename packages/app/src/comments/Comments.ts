@@ -1,7 +1,9 @@
-import { CommentStore, PassportStore, sanitizeText } from "@releasepassport/core"
+import { CommentStore, PassportStore } from "@releasepassport/core"
 import type { StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { CommentNotFound, CommentNotYours, PassportNotFound } from "../errors.ts"
+import type { SecretInIdentifier } from "../errors.ts"
+import { admit } from "../StorageText.ts"
 import type { Reader } from "../passports/Passports.ts"
 import { viewer } from "../passports/Passports.ts"
 import type { CommentView } from "../passports/PassportSchemas.ts"
@@ -12,7 +14,7 @@ export class Comments extends Context.Service<Comments, {
   readonly add: (
     reader: Reader,
     input: { readonly passportId: string; readonly body: string }
-  ) => Effect.Effect<CommentView, PassportNotFound | StoreUnavailable>
+  ) => Effect.Effect<CommentView, PassportNotFound | SecretInIdentifier | StoreUnavailable>
   readonly remove: (
     reader: Reader,
     input: { readonly passportId: string; readonly commentId: string }
@@ -28,13 +30,14 @@ export class Comments extends Context.Service<Comments, {
           const workspaceId = reader.membership.workspace.id
           const passport = yield* passports.find({ workspaceId, id: input.passportId })
           if (passport === undefined) return yield* new PassportNotFound()
+          // Comments are free text, sanitized like evidence: people paste logs.
+          const { body } = (yield* admit({ body: input.body }, { body: "text" })).value
           const now = yield* Clock.currentTimeMillis
           const comment = yield* comments.add({
             workspaceId,
             passportId: passport.id,
             authorId: reader.userId,
-            // Comments are sanitized like evidence: people paste logs.
-            body: sanitizeText(input.body).text,
+            body,
             now: new Date(now)
           })
           return commentView(comment, viewer(reader))

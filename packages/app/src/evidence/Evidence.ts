@@ -1,4 +1,4 @@
-import { EvidenceStore, sanitizeJson, sanitizeText } from "@releasepassport/core"
+import { EvidenceStore } from "@releasepassport/core"
 import type {
   ApiToken,
   EvidenceBatch,
@@ -9,7 +9,10 @@ import type {
   StoreUnavailable
 } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
-import { ObservedInFuture, SecretInIdentifier } from "../errors.ts"
+import { ObservedInFuture } from "../errors.ts"
+import type { SecretInIdentifier } from "../errors.ts"
+import { admit, admitIdentifier } from "../StorageText.ts"
+import type { TextRules } from "../StorageText.ts"
 import { createHash } from "node:crypto"
 import stringify from "safe-stable-stringify"
 
@@ -20,6 +23,9 @@ const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
 /** Keys of different routes never collide. */
 const IDEMPOTENCY_ROUTE = "evidence/ingest"
+
+/** An evidence item's free text; everything else in a batch is an identifier. */
+const ITEM_TEXT: TextRules = { summary: "text", url: "text", details: "json" }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 const canonical = (value: unknown) => stringify(value) ?? "null"
@@ -49,36 +55,26 @@ export class Evidence extends Context.Service<Evidence, {
       return Evidence.of({
         ingest: Effect.fn("Evidence.ingest")(function*(batch: EvidenceBatch, token: ApiToken, idempotencyKey: string | undefined) {
           const now = yield* Clock.currentTimeMillis
-          // Identifiers are part of the item's identity and cannot be rewritten; a secret there is refused.
-          const identifiers: Array<[string, string]> = [
-            ["source", batch.source],
-            ["externalId", batch.externalId],
-            ["service.name", batch.service.name],
-            ["service.namespace", batch.service.namespace],
-            ["release.releaseId", batch.release.releaseId],
-            ["release.sourceSha", batch.release.sourceSha],
-            ["artifact.digest", batch.artifact.digest],
-            ...batch.evidence.map((item, i): [string, string] => [`evidence.${i}.type`, item.type])
-          ]
-          for (const [field, value] of identifiers) {
-            if (sanitizeText(value).redactions > 0) return yield* new SecretInIdentifier({ field })
-          }
+          // Everything stored passes `admit` (StorageText.ts): identifiers are part of the
+          // item's identity and cannot be rewritten, so a secret there is refused; free text is
+          // sanitized. The key is stored too, so it is an identifier like any other.
+          if (idempotencyKey !== undefined) yield* admitIdentifier("Idempotency-Key", idempotencyKey)
+          yield* admit({ ...batch, evidence: [] })
           let redactions = 0
           const items: Array<SanitizedEvidenceItem> = []
-          for (const item of batch.evidence) {
-            if (item.observedAt !== undefined && Date.parse(item.observedAt) > now + MAX_CLOCK_SKEW_MS) {
-              return yield* new ObservedInFuture({ type: item.type })
+          for (const [i, raw] of batch.evidence.entries()) {
+            if (raw.observedAt !== undefined && Date.parse(raw.observedAt) > now + MAX_CLOCK_SKEW_MS) {
+              return yield* new ObservedInFuture({ type: raw.type })
             }
-            const summary = sanitizeText(item.summary)
-            const url = item.url === undefined ? undefined : sanitizeText(item.url)
-            const details = item.details === undefined ? undefined : sanitizeJson(item.details)
-            const itemRedactions = summary.redactions + (url?.redactions ?? 0) + (details?.redactions ?? 0)
+            const admitted = yield* admit(raw, ITEM_TEXT, `evidence.${i}`)
+            const item = admitted.value
+            const itemRedactions = admitted.redactions
             redactions += itemRedactions
             const content = {
               status: item.status,
-              summary: summary.text,
-              url: url?.text ?? null,
-              details: details?.value ?? null,
+              summary: item.summary,
+              url: item.url ?? null,
+              details: item.details ?? null,
               private: item.private ?? false,
               observedAt: item.observedAt === undefined ? null : new Date(item.observedAt).toISOString(),
               artifactDigest: batch.artifact.digest,
@@ -87,9 +83,9 @@ export class Evidence extends Context.Service<Evidence, {
             items.push({
               type: item.type,
               status: item.status,
-              summary: summary.text,
-              url: url?.text ?? null,
-              details: details?.value,
+              summary: item.summary,
+              url: item.url ?? null,
+              details: item.details,
               private: item.private ?? false,
               observedAt: item.observedAt,
               contentHash: sha256(canonical(content)),

@@ -1,8 +1,10 @@
 import { buildPolicyInput, ConnectorStore, connectorFreshness, evaluatePolicyInput, PassportStore } from "@releasepassport/core"
 import type { ApiToken, GateRequest, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
+import type { SecretInIdentifier } from "../errors.ts"
 import { verdictOf } from "../passports/PassportViews.ts"
 import { GatePolicy } from "../ports/GatePolicy.ts"
+import { admit } from "../StorageText.ts"
 import type { GateResponse } from "./GateOutcome.ts"
 
 /**
@@ -16,7 +18,10 @@ import type { GateResponse } from "./GateOutcome.ts"
 const MAX_ATTEMPTS = 3
 
 export class Gate extends Context.Service<Gate, {
-  readonly evaluate: (request: GateRequest, token: ApiToken) => Effect.Effect<GateResponse, StoreUnavailable>
+  readonly evaluate: (
+    request: GateRequest,
+    token: ApiToken
+  ) => Effect.Effect<GateResponse, StoreUnavailable | SecretInIdentifier>
 }>()("@releasepassport/app/Gate") {
   static readonly layer = Layer.effect(
     Gate,
@@ -25,7 +30,10 @@ export class Gate extends Context.Service<Gate, {
       const connectorStore = yield* ConnectorStore
       const policy = yield* GatePolicy
       return Gate.of({
-        evaluate: Effect.fn("Gate.evaluate")(function*(request: GateRequest, token: ApiToken) {
+        evaluate: Effect.fn("Gate.evaluate")(function*(presented: GateRequest, token: ApiToken) {
+          // Every string of a gate request names something (service, environment, release,
+          // artifact, manifest path) and is stored with the evaluation: the identifier rule.
+          const request = (yield* admit(presented)).value
           const identity = {
             workspaceId: token.workspaceId,
             service: { namespace: request.service.namespace, name: request.service.name },

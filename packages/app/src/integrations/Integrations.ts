@@ -1,6 +1,8 @@
 import { ConnectorStore, connectorFreshness, DEFAULT_CONNECTOR_INTERVAL_SECONDS } from "@releasepassport/core"
 import type { ConnectorActivity, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
+import type { SecretInIdentifier } from "../errors.ts"
+import { admit } from "../StorageText.ts"
 import type { ConnectorView, IntegrationList } from "./ConnectorView.ts"
 
 const view = (activity: ConnectorActivity, now: Date): ConnectorView => {
@@ -26,7 +28,7 @@ export class Integrations extends Context.Service<Integrations, {
   /** What the connector store keeps of a declaration, less the clock (the use case reads it). */
   readonly declare: (
     input: Omit<Parameters<ConnectorStore["Service"]["declare"]>[0], "now">
-  ) => Effect.Effect<ConnectorView, StoreUnavailable>
+  ) => Effect.Effect<ConnectorView, SecretInIdentifier | StoreUnavailable>
 }>()("@releasepassport/app/Integrations") {
   static readonly layer = Layer.effect(
     Integrations,
@@ -41,7 +43,9 @@ export class Integrations extends Context.Service<Integrations, {
           }),
         declare: Effect.fn("Integrations.declare")(function*(input) {
           const now = new Date(yield* Clock.currentTimeMillis)
-          yield* connectors.declare({ ...input, now })
+          // Source, display name and environments all name things: the identifier rule.
+          const admitted = (yield* admit(input)).value
+          yield* connectors.declare({ ...admitted, now })
           const activity = yield* connectors.list({ workspaceId: input.workspaceId, now })
           return view(activity.find((a) => a.connector.source === input.source)!, now)
         })

@@ -2,6 +2,8 @@ import { TokenStore } from "@releasepassport/core"
 import type { ApiToken, StoreUnavailable, TokenScope } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer, Redacted } from "effect"
 import { TokenNotFound } from "../errors.ts"
+import type { SecretInIdentifier } from "../errors.ts"
+import { admit } from "../StorageText.ts"
 import { apiTokenDigest, generateApiToken } from "./ApiTokenFormat.ts"
 import type { TokenView } from "./TokenView.ts"
 
@@ -33,7 +35,7 @@ export class Tokens extends Context.Service<Tokens, {
     readonly scopes: ReadonlyArray<TokenScope>
     /** Clamped to (0, 366 days]; 90 days when left out. */
     readonly lifetimeMs?: number | undefined
-  }) => Effect.Effect<{ readonly token: TokenView; readonly value: Redacted.Redacted<string> }, StoreUnavailable>
+  }) => Effect.Effect<{ readonly token: TokenView; readonly value: Redacted.Redacted<string> }, SecretInIdentifier | StoreUnavailable>
   readonly revoke: (input: { readonly workspaceId: string; readonly id: string }) => Effect.Effect<void, TokenNotFound | StoreUnavailable>
 }>()("@releasepassport/app/Tokens") {
   static readonly layer = Layer.effect(
@@ -48,12 +50,14 @@ export class Tokens extends Context.Service<Tokens, {
             return listed.map((token) => tokenView(token, now))
           }),
         create: Effect.fn("Tokens.create")(function*(input) {
+          // A token's name labels it in every list: the identifier rule (StorageText.ts).
+          const { name } = (yield* admit({ name: input.name })).value
           const value = generateApiToken()
           const now = yield* Clock.currentTimeMillis
           const lifetime = Math.min(Math.max(1, input.lifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS), MAX_TOKEN_LIFETIME_MS)
           const token = yield* tokens.create({
             workspaceId: input.workspaceId,
-            name: input.name,
+            name,
             scopes: [...new Set(input.scopes)],
             digest: apiTokenDigest(value),
             now: new Date(now),

@@ -195,6 +195,12 @@ export class PassportStore extends Context.Service<PassportStore, {
     | { readonly _tag: "Stale" },
     StoreUnavailable
   >
+  /**
+   * Deletes at most `limit` gate evaluations made before `before`, never one that a passport's
+   * stamp points at (each environment's latest verdict stays). Returns how many went; the caller
+   * repeats in small batches so no write holds the database for long.
+   */
+  readonly pruneEvaluations: (input: { readonly before: Date; readonly limit: number }) => Effect.Effect<number, StoreUnavailable>
   /** A page of the workspace's passports, most recently updated first, and where the next page starts. */
   readonly list: (query: PassportListQuery) => Effect.Effect<
     { readonly items: ReadonlyArray<PassportSummary>; readonly next: PassportCursor | undefined },

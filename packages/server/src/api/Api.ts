@@ -7,6 +7,7 @@ import { LicenseApi } from "./LicenseApi.ts"
 import { PassportsApi } from "./PassportsApi.ts"
 import { ReportsApi } from "./ReportsApi.ts"
 import { PoliciesApi } from "./PoliciesApi.ts"
+import { RequestIntake } from "./RequestIntake.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
 import { TokenAdminApi } from "./TokenAdminApi.ts"
@@ -30,6 +31,7 @@ export class Api extends HttpApi.make("releasepassport")
   .add(PoliciesApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
+  .middleware(RequestIntake)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
   .annotateMerge(OpenApi.annotations({
     title: "Release Passport API",

@@ -57,6 +57,12 @@ export class MalformedRequest extends HttpApiError.Problem<MalformedRequest>()("
   title: "Bad Request"
 }, { code: Code }) {}
 
+export class UnsupportedMediaType extends HttpApiError.Problem<UnsupportedMediaType>()("UnsupportedMediaType", {
+  type: `${TYPE_BASE}unsupported-media-type`,
+  status: 415,
+  title: "Unsupported Media Type"
+}, { code: Code }) {}
+
 export class ServiceUnavailable extends HttpApiError.Problem<ServiceUnavailable>()("ServiceUnavailable", {
   type: `${TYPE_BASE}unavailable`,
   status: 503,

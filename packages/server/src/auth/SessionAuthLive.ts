@@ -14,7 +14,7 @@ import {
 import { SessionOrToken } from "../api/SessionOrTokenSecurity.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { answerProblems } from "../http/DomainProblems.ts"
-import { isSameOrigin } from "./SameOrigin.ts"
+import { isSameOrigin, localEndpoint } from "./SameOrigin.ts"
 import { expireSessionCookie } from "./SessionCookie.ts"
 
 
@@ -57,7 +57,7 @@ export const SessionAuthLive = Layer.effect(
           // Answers to a signed-in user (a CSRF token, a new token's value) must not sit in any cache.
           yield* noStore
           if (!SAFE_METHODS.has(request.method)) {
-            if (!isSameOrigin(request.headers["origin"], { publicUrl: config.publicUrl, host: request.headers["host"] })) {
+            if (!isSameOrigin(request.headers["origin"], { publicUrl: config.publicUrl, local: localEndpoint(request) })) {
               return yield* new Forbidden({
                 code: ProblemCodes.originMismatch,
                 detail: "This request must come from the Release Passport console's own origin."

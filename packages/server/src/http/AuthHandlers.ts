@@ -7,7 +7,7 @@ import { Api } from "../api/Api.ts"
 import { Forbidden, ProblemCodes } from "../api/Problems.ts"
 import { CurrentSession } from "../api/SessionSecurity.ts"
 import { noStore } from "../auth/SessionAuthLive.ts"
-import { isSameOrigin } from "../auth/SameOrigin.ts"
+import { isSameOrigin, localEndpoint } from "../auth/SameOrigin.ts"
 import { expireSessionCookie, setSessionCookie } from "../auth/SessionCookie.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { answerProblems } from "./DomainProblems.ts"
@@ -27,7 +27,7 @@ export const AuthHandlers = HttpApiBuilder.group(
           // No session yet, so no CSRF token; a browser always sends Origin on a POST, and one
           // from another site must not sign the user in to an account of the attacker's choosing.
           const origin = request.headers["origin"]
-          if (origin !== undefined && !isSameOrigin(origin, { publicUrl: config.publicUrl, host: request.headers["host"] })) {
+          if (origin !== undefined && !isSameOrigin(origin, { publicUrl: config.publicUrl, local: localEndpoint(request) })) {
             return yield* new Forbidden({
               code: ProblemCodes.originMismatch,
               detail: "Sign in from the Release Passport console's own origin."

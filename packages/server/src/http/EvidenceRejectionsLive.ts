@@ -1,3 +1,4 @@
+import { isCleanIdentifier } from "@releasepassport/app"
 import { ConnectorStore, EvidenceName } from "@releasepassport/core"
 import { Clock, Effect, Layer, Schema } from "effect"
 import { HttpServerRequest } from "effect/http"
@@ -8,11 +9,15 @@ import { CurrentToken } from "../api/Security.ts"
 
 const isEvidenceName = Schema.is(EvidenceName)
 
-/** The `source` a refused body names, when it names one we could attribute. */
+/**
+ * The `source` a refused body names, when it names one we could attribute. A source that fails
+ * the identifier rule is not one: a refused request leaves no trace but a count, and the count
+ * must not be filed under the secret it was refused for.
+ */
 const sourceOf = (body: string): string | undefined => {
   try {
     const parsed = JSON.parse(body) as { source?: unknown }
-    return isEvidenceName(parsed.source) ? parsed.source : undefined
+    return isEvidenceName(parsed.source) && isCleanIdentifier(parsed.source) ? parsed.source : undefined
   } catch {
     return undefined
   }

@@ -1,0 +1,83 @@
+import { sanitizeJson, sanitizeText } from "@releasepassport/core"
+import { Effect } from "effect"
+import { SecretInIdentifier } from "./errors.ts"
+
+/**
+ * The one place where text a user wrote enters storage. Every use case hands its whole input
+ * to `admit` before it calls a store, and stores only what `admit` gave back. `admit` walks
+ * every string in the input (object keys included), so a new field is covered the day it is
+ * added, without anyone remembering it:
+ *
+ * - `identifier` (the default for any path not named): names something (a service, a
+ *   release, a connector, a token) and cannot be rewritten, so a secret there is refused with
+ *   `SecretInIdentifier` and nothing is stored;
+ * - `text`: free text (a summary, a comment, a URL), stored sanitized;
+ * - `json`: a free JSON value (evidence details), stored sanitized;
+ * - `credential`: a secret by design (a password), which its use case never stores as given.
+ */
+export type TextRule = "identifier" | "text" | "json" | "credential"
+
+/** Rules by dotted path; `*` stands for any array index (`evidence.*.summary`). */
+export type TextRules = Readonly<Record<string, TextRule>>
+
+export interface Admitted<A> {
+  readonly value: A
+  /** How many secrets were redacted from free text. */
+  readonly redactions: number
+}
+
+/** Whether an identifier may be stored: it carries nothing the sanitizer takes for a secret. */
+export const isCleanIdentifier = (value: string): boolean => sanitizeText(value).redactions === 0
+
+/** `admit` for one identifier outside a payload (a header, a path parameter). */
+export const admitIdentifier = (field: string, value: string): Effect.Effect<string, SecretInIdentifier> =>
+  isCleanIdentifier(value) ? Effect.succeed(value) : Effect.fail(new SecretInIdentifier({ field }))
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Checks and sanitizes every string of `input` by `rules` (paths relative to `base`, which only
+ * prefixes the field named in a refusal). Returns a copy; the input is never changed.
+ */
+export const admit = <A>(input: A, rules: TextRules = {}, base = ""): Effect.Effect<Admitted<A>, SecretInIdentifier> =>
+  Effect.suspend(() => {
+    let redactions = 0
+    let refused: string | undefined
+    const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}`)
+    // The rule path uses `*` for indices, the reported field the real index.
+    const walk = (value: unknown, rulePath: string, field: string): unknown => {
+      if (refused !== undefined) return value
+      const rule = rules[rulePath] ?? "identifier"
+      if (rule === "credential") return value
+      if (rule === "json") {
+        const sanitized = sanitizeJson(value)
+        redactions += sanitized.redactions
+        return sanitized.value
+      }
+      if (typeof value === "string") {
+        if (rule === "text") {
+          const sanitized = sanitizeText(value)
+          redactions += sanitized.redactions
+          return sanitized.text
+        }
+        if (!isCleanIdentifier(value)) refused = field
+        return value
+      }
+      if (Array.isArray(value)) return value.map((item, i) => walk(item, join(rulePath, "*"), join(field, String(i))))
+      if (isRecord(value)) {
+        const out: Record<string, unknown> = {}
+        for (const [key, item] of Object.entries(value)) {
+          // A key is written too: it must pass the identifier rule like any name.
+          if (!isCleanIdentifier(key) && refused === undefined) refused = join(field, key)
+          out[key] = walk(item, join(rulePath, key), join(field, key))
+        }
+        return out
+      }
+      return value
+    }
+    const value = walk(input, "", base) as A
+    return refused !== undefined
+      ? Effect.fail(new SecretInIdentifier({ field: refused }))
+      : Effect.succeed({ value, redactions })
+  })
