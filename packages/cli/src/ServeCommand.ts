@@ -1,5 +1,5 @@
-import { Config, Effect, Layer } from "effect"
-import { Command, Flag } from "effect/cli"
+import { Cause, Config, Effect, Layer } from "effect"
+import { CliError, Command, Flag } from "effect/cli"
 import { defaultPolicyBundlePath, defaultServerConfig, ServerLive } from "@releasepassport/server"
 import { databaseFlag, fail } from "./common.ts"
 import { consoleAuthFlags, consoleAuthSettings } from "./ConsoleAuthFlags.ts"
@@ -45,6 +45,33 @@ const publicUrl = Flag.String("public-url").pipe(
   Flag.optional
 )
 
+const isUserError = (error: unknown) => error instanceof CliError.UserError
+
+const firstLine = (error: unknown): string => {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.split("\n")[0]?.trim() || "unknown error"
+}
+
+/** `EADDRINUSE` and friends as one line that names the address and what to do. */
+const listenFailure = (cause: unknown, config: { readonly host: string; readonly port: number }): string => {
+  // Node's listen errors carry `code`, `address` and `port` (the license listener's are not the main one's).
+  const error = (typeof cause === "object" && cause !== null ? cause : {}) as { code?: unknown; address?: unknown; port?: unknown }
+  const code = typeof error.code === "string" ? error.code : undefined
+  const where = error.address !== undefined && error.port !== undefined
+    ? `${String(error.address)}:${String(error.port)}`
+    : `${config.host}:${config.port}`
+  switch (code) {
+    case "EADDRINUSE":
+      return `cannot listen on ${where}: the address is already in use (is another server running? choose another --port)`
+    case "EACCES":
+      return `cannot listen on ${where}: permission denied (ports below 1024 need privileges; choose another --port)`
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${where}: the address is not available on this machine (check --host)`
+    default:
+      return `cannot listen on ${where}: ${firstLine(cause)}`
+  }
+}
+
 export const serveCommand = Command.make(
   "serve",
   {
@@ -83,8 +110,16 @@ export const serveCommand = Command.make(
       licenseStatusListener: licenseListener
     })
     return yield* Layer.launch(ServerLive(config)).pipe(
-      // One clear line (no stack) when the database is missing or cannot be migrated.
-      Effect.catchTag("DatabaseStartupError", (error) => fail(error.message))
+      // One clear line (no stack) when the database is missing or cannot be migrated...
+      Effect.catchTag("DatabaseStartupError", (error) => fail(error.message)),
+      // ...when an address cannot be bound (in use, not permitted, not local)...
+      Effect.catchTag("ServeError", (error) => fail(listenFailure(error.cause, config))),
+      // ...and for any other failure to start: the first line of what went wrong, never a stack.
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause) || Cause.hasFails(cause) && isUserError(Cause.squash(cause))
+          ? Effect.failCause(cause)
+          : fail(`the server stopped: ${firstLine(Cause.squash(cause))}`)
+      )
     )
   })
 ).pipe(

@@ -5,6 +5,7 @@ import { evidenceCommand } from "./EvidenceCommands.ts"
 import { gateCommand } from "./GateCommands.ts"
 import { licenseCommand } from "./LicenseCommands.ts"
 import { loggingLayer } from "./logging.ts"
+import { outputLayer } from "./Output.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
 import { policyCommand } from "./PolicyCommands.ts"
 import { serveCommand } from "./ServeCommand.ts"
@@ -23,6 +24,7 @@ export const releasepassport = Command.make("releasepassport").pipe(
 export const main = () =>
   releasepassport.pipe(
     Command.run({ version: VERSION }),
+    Effect.provide(outputLayer),
     Effect.provide(NodeServices.layer),
     Effect.provide(loggingLayer()),
     NodeRuntime.runMain({

@@ -31,6 +31,7 @@ import { licenseStatusListener } from "./http/LicenseStatusListener.ts"
 import { PassportHandlers } from "./http/PassportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
+import { answerWhileStarting } from "./http/StartingResponder.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
 import { parseTrustedProxies, trustedProxiesLayer } from "./http/TrustedProxies.ts"
 import { TokenAdminHandlers } from "./http/TokenAdminHandlers.ts"
@@ -100,7 +101,8 @@ export const ServerLive = (config: ServerConfigShape) =>
       HttpServer.addressFormattedWith((url) => Effect.sync(() => console.log(`releasepassport listening on ${url}`)))
     ),
     Layer.provide(
-      NodeHttpServer.layer(() => createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }), {
+      // Listening starts before the application is built: answerWhileStarting answers 503 meanwhile.
+      NodeHttpServer.layer(() => answerWhileStarting(createServer({ requestTimeout: 30_000, headersTimeout: 10_000 })), {
         host: config.host,
         port: config.port,
         gracefulShutdownTimeout: "10 seconds"

@@ -94,5 +94,6 @@ export const ProblemCodes = {
   observedInFuture: "evidence.observed_in_future",
   storeUnavailable: "store.unavailable",
   policyUnavailable: "policy.unavailable",
+  serverStarting: "server.starting",
   internal: "internal"
 } as const
