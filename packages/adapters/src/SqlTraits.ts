@@ -40,4 +40,15 @@ export interface SqlDatabase<DB> {
    */
   readonly withoutTimeouts: <A>(run: (db: Kysely<DB>) => Promise<A>) => Promise<A>
   readonly close: () => Promise<void>
+  /** Where the database has a connection pool: its state now, for metrics. */
+  readonly poolStats?: () => PoolStats
+}
+
+export interface PoolStats {
+  /** Connections open (idle or in use). */
+  readonly total: number
+  readonly idle: number
+  /** Requests waiting for a connection. */
+  readonly waiting: number
+  readonly max: number
 }

@@ -1,6 +1,7 @@
 export * from "./AppConfig.ts"
 export * from "./errors.ts"
 export * from "./ports/GatePolicy.ts"
+export * from "./ports/UseCaseMetrics.ts"
 export * from "./accounts/Accounts.ts"
 export * from "./accounts/ConsoleSessions.ts"
 export * from "./accounts/PasswordHash.ts"

@@ -2,6 +2,7 @@ import { Cause, Config, Effect, Layer } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { defaultPolicyBundlePath, defaultServerConfig, ServerLive } from "@releasepassport/server"
 import { databaseFlag, fail } from "./common.ts"
+import { logFormat } from "./logging.ts"
 import { consoleAuthFlags, consoleAuthSettings } from "./ConsoleAuthFlags.ts"
 import { licensePublicKeyFlag, licenseStatusListenerFlag, parseListenAddress } from "./LicenseCommands.ts"
 
@@ -72,6 +73,16 @@ const listenFailure = (cause: unknown, config: { readonly host: string; readonly
   }
 }
 
+const metricsListenerFlag = Flag.String("metrics-listener").pipe(
+  Flag.withDescription(
+    "Also answer GET /metrics (Prometheus) WITHOUT authentication on this address (PORT, HOST:PORT, [IPv6]:PORT; " +
+      "a bare port is 127.0.0.1), and nothing else there. Without it, /releasepassport/v1/metrics needs a token " +
+      "with scope metrics:read. Env: RELEASEPASSPORT_METRICS_LISTENER"
+  ),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_METRICS_LISTENER")),
+  Flag.optional
+)
+
 export const serveCommand = Command.make(
   "serve",
   {
@@ -85,7 +96,8 @@ export const serveCommand = Command.make(
     publicUrl,
     consoleAuth: consoleAuthFlags,
     licensePublicKey: licensePublicKeyFlag,
-    licenseStatusListener: licenseStatusListenerFlag
+    licenseStatusListener: licenseStatusListenerFlag,
+    metricsListener: metricsListenerFlag
   },
   Effect.fn(function*(flags) {
     if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
@@ -95,6 +107,10 @@ export const serveCommand = Command.make(
     const licenseListener = flags.licenseStatusListener._tag === "Some" ? parseListenAddress(flags.licenseStatusListener.value) : undefined
     if (flags.licenseStatusListener._tag === "Some" && licenseListener === undefined) {
       return yield* fail(`--license-status-listener must be PORT, HOST:PORT or [IPv6]:PORT (got "${flags.licenseStatusListener.value}")`)
+    }
+    const metricsListener = flags.metricsListener._tag === "Some" ? parseListenAddress(flags.metricsListener.value) : undefined
+    if (flags.metricsListener._tag === "Some" && metricsListener === undefined) {
+      return yield* fail(`--metrics-listener must be PORT, HOST:PORT or [IPv6]:PORT (got "${flags.metricsListener.value}")`)
     }
     const config = defaultServerConfig({
       host: flags.host,
@@ -107,7 +123,9 @@ export const serveCommand = Command.make(
       publicUrl: flags.publicUrl._tag === "Some" ? flags.publicUrl.value : undefined,
       ...(yield* consoleAuthSettings(flags.consoleAuth)),
       licensePublicKey: flags.licensePublicKey._tag === "Some" ? flags.licensePublicKey.value : undefined,
-      licenseStatusListener: licenseListener
+      licenseStatusListener: licenseListener,
+      metricsListener,
+      logFormat: logFormat()
     })
     return yield* Layer.launch(ServerLive(config)).pipe(
       // One clear line (no stack) when the database is missing or cannot be migrated...

@@ -8,6 +8,9 @@ import { Layer, Logger } from "effect"
  * sanitizer as evidence, as a last line of defence: an error message that quotes a URL with a
  * password or a token must not carry it into a log store.
  */
+/** The log format chosen for this process (RELEASEPASSPORT_LOG_FORMAT). */
+export const logFormat = (): "text" | "json" => (process.env["RELEASEPASSPORT_LOG_FORMAT"] === "json" ? "json" : "text")
+
 export const loggingLayer = () =>
   Logger.layer([
     Logger.withConsoleError(

@@ -28,6 +28,10 @@ import { GateHandlers } from "./http/GateHandlers.ts"
 import { IntegrationHandlers } from "./http/IntegrationHandlers.ts"
 import { LicenseHandlers } from "./http/LicenseHandlers.ts"
 import { licenseStatusListener } from "./http/LicenseStatusListener.ts"
+import { accessLog } from "./http/AccessLog.ts"
+import { MetricsHandlers } from "./http/MetricsHandlers.ts"
+import { metricsListener } from "./http/MetricsListener.ts"
+import { ServerMetrics, UseCaseMetricsLive } from "./metrics/ServerMetrics.ts"
 import { PassportHandlers } from "./http/PassportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
@@ -77,6 +81,9 @@ export const UseCasesLive = Layer.mergeAll(
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
   const services = Layer.mergeAll(UseCasesLive, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, RequestValidationLive, DatabaseHealthLive).pipe(
+    Layer.provideMerge(UseCaseMetricsLive),
+    // The license gauge reads LicenseService (its own instance: the use cases need the metrics first).
+    Layer.provideMerge(ServerMetrics.layer.pipe(Layer.provide(LicenseService.layer))),
     Layer.provideMerge(GatePolicyLive),
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(appConfig(config)),
@@ -85,11 +92,11 @@ export const AppLive = (config: ServerConfigShape) => {
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers, MetricsHandlers])
   )
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))
-  return Layer.mergeAll(routes, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config)).pipe(
+  return Layer.mergeAll(routes, accessLog, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config), metricsListener(config)).pipe(
     Layer.provide(services)
   )
 }

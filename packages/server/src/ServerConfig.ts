@@ -45,6 +45,10 @@ export interface ServerConfigShape {
   readonly licensePublicKey: string | undefined
   /** An extra listener that answers only `GET …/license/status`, without authentication. */
   readonly licenseStatusListener: { readonly host: string; readonly port: number } | undefined
+  /** An extra listener that answers only `GET /metrics`, without authentication. */
+  readonly metricsListener: { readonly host: string; readonly port: number } | undefined
+  /** `json`: every line the server writes (the listening line too) is one JSON object. */
+  readonly logFormat: "text" | "json"
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()(
@@ -69,5 +73,7 @@ export const defaultServerConfig = (overrides: Partial<ServerConfigShape> & { po
   trustedProxies: [],
   licensePublicKey: undefined,
   licenseStatusListener: undefined,
+  metricsListener: undefined,
+  logFormat: "text",
   ...overrides
 })

@@ -10,6 +10,7 @@ import type {
 } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { ObservedInFuture, SecretInIdentifier } from "../errors.ts"
+import { UseCaseMetrics } from "../ports/UseCaseMetrics.ts"
 import { createHash } from "node:crypto"
 import stringify from "safe-stable-stringify"
 
@@ -46,6 +47,7 @@ export class Evidence extends Context.Service<Evidence, {
     Evidence,
     Effect.gen(function*() {
       const store = yield* EvidenceStore
+      const metrics = yield* UseCaseMetrics
       return Evidence.of({
         ingest: Effect.fn("Evidence.ingest")(function*(batch: EvidenceBatch, token: ApiToken, idempotencyKey: string | undefined) {
           const now = yield* Clock.currentTimeMillis
@@ -96,7 +98,7 @@ export class Evidence extends Context.Service<Evidence, {
               redactions: itemRedactions
             })
           }
-          return yield* store.ingest({
+          const ingested = yield* store.ingest({
             workspaceId: token.workspaceId,
             tokenId: token.id,
             source: batch.source,
@@ -119,6 +121,12 @@ export class Evidence extends Context.Service<Evidence, {
               }
               : {})
           })
+          yield* metrics.evidenceIngested({
+            outcomes: ingested.result.items.map((item) => item.outcome),
+            redactions: ingested.result.redactions,
+            replayed: ingested.replayed
+          })
+          return ingested
         })
       })
     })

@@ -2,6 +2,7 @@ import { ConnectorStore, connectorFreshness, evaluateGate, PassportStore } from 
 import type { ApiToken, GateRequest, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { GatePolicy } from "../ports/GatePolicy.ts"
+import { UseCaseMetrics } from "../ports/UseCaseMetrics.ts"
 import type { GateResponse } from "./GateOutcome.ts"
 
 /**
@@ -23,6 +24,7 @@ export class Gate extends Context.Service<Gate, {
       const passports = yield* PassportStore
       const connectorStore = yield* ConnectorStore
       const policy = yield* GatePolicy
+      const metrics = yield* UseCaseMetrics
       return Gate.of({
         evaluate: Effect.fn("Gate.evaluate")(function*(request: GateRequest, token: ApiToken) {
           const identity = {
@@ -67,6 +69,12 @@ export class Gate extends Context.Service<Gate, {
               continue
             }
             const { passport, evaluation } = recorded
+            yield* metrics.gateDecided({
+              verdict: evaluation.verdict,
+              mode: evaluation.mode,
+              environment: request.service.environment,
+              evaluationMs: verdict.durationMs
+            })
           return {
             evaluationId: evaluation.id,
             passportId: passport.id,

@@ -4,6 +4,7 @@ import { AuthApi } from "./AuthApi.ts"
 import { GateApi } from "./GateApi.ts"
 import { IntegrationsApi } from "./IntegrationsApi.ts"
 import { LicenseApi } from "./LicenseApi.ts"
+import { MetricsApi } from "./MetricsApi.ts"
 import { PassportsApi } from "./PassportsApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
@@ -24,6 +25,7 @@ export class Api extends HttpApi.make("releasepassport")
   .add(PassportsApi)
   .add(IntegrationsApi)
   .add(LicenseApi)
+  .add(MetricsApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
