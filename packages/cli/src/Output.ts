@@ -1,6 +1,7 @@
 import { Console, Layer } from "effect"
 import { CliOutput } from "effect/cli"
 import type { CliError } from "effect/cli"
+import { jsonLine, logFormat } from "./logging.ts"
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim()
 
@@ -16,17 +17,21 @@ export const outputLayer = (() => {
   const base = CliOutput.defaultFormatter({ colors: false })
   const formatter: CliOutput.Formatter = {
     ...base,
-    formatError: (error) => `releasepassport: ${messageOf(error)}`,
-    formatErrors: (errors) => errors.map((error) => `releasepassport: ${messageOf(error)}`).join("\n")
+    // With JSON logs chosen, a fatal error is a JSON line too: a log shipper must not drop the one line that matters.
+    formatError: (error) =>
+      logFormat() === "json" ? jsonLine("fatal", messageOf(error)) : `releasepassport: ${messageOf(error)}`,
+    formatErrors: (errors) =>
+      errors.map((error) => logFormat() === "json" ? jsonLine("error", messageOf(error)) : `releasepassport: ${messageOf(error)}`).join("\n")
   }
   const presenter: CliOutput.Presenter = {
     present: (event) => {
       if (event._tag !== "InvalidInvocation") return CliOutput.defaultPresenter.present(event)
       const command = event.commandPath.join(" ")
       const first = event.errors[0]
+      const problem = first === undefined ? "invalid usage" : messageOf(first)
+      const hint = `Run '${command} --help' for usage.`
       return Console.error(
-        `${command}: ${first === undefined ? "invalid usage" : messageOf(first)}\n` +
-          `Run '${command} --help' for usage.`
+        logFormat() === "json" ? jsonLine("error", `${command}: ${problem}`, { hint }) : `${command}: ${problem}\n${hint}`
       )
     }
   }

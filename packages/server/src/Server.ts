@@ -101,11 +101,20 @@ export const AppLive = (config: ServerConfigShape) => {
   )
 }
 
+/**
+ * A start-up line: on stdout as plain text (scripts wait for "listening on"), or with JSON logs
+ * chosen as a log record (one JSON object, like every other line of the process).
+ */
+export const announce = (config: Pick<ServerConfigShape, "logFormat">, message: string, fields: Record<string, string>) =>
+  config.logFormat === "json"
+    ? Effect.logInfo(message).pipe(Effect.annotateLogs(fields))
+    : Effect.sync(() => console.log(message))
+
 /** The server listening on the configured address; logs the URL once it listens. */
 export const ServerLive = (config: ServerConfigShape) =>
   HttpRouter.serve(AppLive(config), { disableLogger: true, disableListenLog: true }).pipe(
     Layer.tap(() =>
-      HttpServer.addressFormattedWith((url) => Effect.sync(() => console.log(`releasepassport listening on ${url}`)))
+      HttpServer.addressFormattedWith((url) => announce(config, `releasepassport listening on ${url}`, { url }))
     ),
     Layer.provide(
       // Listening starts before the application is built: answerWhileStarting answers 503 meanwhile.
