@@ -13,7 +13,7 @@ import {
 } from "@releasepassport/app"
 import { Effect, Layer, Result } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
-import { HttpApiBuilder } from "effect/http-api"
+import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createServer } from "node:http"
 import { Api, BASE_PATH } from "./api/Api.ts"
 import { BearerTokenLive } from "./auth/BearerTokenLive.ts"
@@ -94,9 +94,12 @@ export const AppLive = (config: ServerConfigShape) => {
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
     Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers, MetricsHandlers])
   )
+  // The interactive reference, with Scalar's script inlined from the effect package and its web
+  // fonts off: the page loads nothing from outside (test/api-docs.test.ts checks in a browser).
+  const docs = HttpApiScalar.layer(Api, { path: `${BASE_PATH}/docs`, scalar: { withDefaultFonts: false } })
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))
-  return Layer.mergeAll(routes, accessLog, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config), metricsListener(config)).pipe(
+  return Layer.mergeAll(routes, docs, accessLog, problemResponses({ maxBodyBytes: config.maxBodyBytes }), proxies, licenseStatusListener(config), metricsListener(config)).pipe(
     Layer.provide(services)
   )
 }

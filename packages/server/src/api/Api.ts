@@ -5,6 +5,7 @@ import { GateApi } from "./GateApi.ts"
 import { IntegrationsApi } from "./IntegrationsApi.ts"
 import { LicenseApi } from "./LicenseApi.ts"
 import { MetricsApi } from "./MetricsApi.ts"
+import { documentOpenApi } from "./OpenApiDocument.ts"
 import { PassportsApi } from "./PassportsApi.ts"
 import { RequestValidation } from "./RequestValidation.ts"
 import { SystemApi } from "./SystemApi.ts"
@@ -31,6 +32,7 @@ export class Api extends HttpApi.make("releasepassport")
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
   .annotateMerge(OpenApi.annotations({
     title: "Release Passport API",
-    description: "A self-hosted release gate with a passport per release."
+    description: "A self-hosted release gate with a passport per release.",
+    transform: documentOpenApi
   }))
 {}
