@@ -1,6 +1,6 @@
 import { Config, Effect, Redacted, Schema } from "effect"
 import { Flag } from "effect/cli"
-import { Api, BearerToken } from "@releasepassport/server"
+import type { Api } from "@releasepassport/server"
 import { FetchHttpClient, HttpClientRequest } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 
@@ -98,6 +98,8 @@ export const callApi = <A>(
     } catch {
       return yield* new ClientError({ message: `not a URL: ${options.baseUrl}` })
     }
+    // The API definition comes with the server package, loaded when a call is made, not at start-up.
+    const { Api, BearerToken } = yield* Effect.promise(() => import("@releasepassport/server"))
     const client = yield* HttpApiClient.make(Api, { baseUrl: url.href.replace(/\/+$/, "") }).pipe(
       Effect.provide(
         HttpApiMiddleware.layerClient(BearerToken, ({ next, request }) =>

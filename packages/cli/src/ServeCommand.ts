@@ -1,6 +1,5 @@
 import { Cause, Config, Effect, Layer } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
-import { defaultPolicyBundlePath, defaultServerConfig, ServerLive } from "@releasepassport/server"
 import { databaseFlag, fail } from "./common.ts"
 import { logFormat } from "./logging.ts"
 import { consoleAuthFlags, consoleAuthSettings } from "./ConsoleAuthFlags.ts"
@@ -112,6 +111,8 @@ export const serveCommand = Command.make(
     if (flags.metricsListener._tag === "Some" && metricsListener === undefined) {
       return yield* fail(`--metrics-listener must be PORT, HOST:PORT or [IPv6]:PORT (got "${flags.metricsListener.value}")`)
     }
+    // The server (HTTP stack, stores, policy threads) is loaded only to serve.
+    const { defaultPolicyBundlePath, defaultServerConfig, ServerLive } = yield* Effect.promise(() => import("@releasepassport/server"))
     const config = defaultServerConfig({
       host: flags.host,
       port: flags.port,
