@@ -1,3 +1,4 @@
+import { copyFileSync, mkdirSync } from "node:fs"
 import { defineConfig } from "tsup"
 
 export default defineConfig({
@@ -8,5 +9,11 @@ export default defineConfig({
   platform: "node",
   dts: { entry: "src/index.ts" },
   sourcemap: true,
-  clean: true
+  clean: true,
+  // The default policies travel with the package (defaultBundle.ts looks here first), so an
+  // installed server decides without a checkout of the repository.
+  onSuccess: async () => {
+    mkdirSync("dist/policies", { recursive: true })
+    copyFileSync("../../policies/bundle/bundle.tar.gz", "dist/policies/bundle.tar.gz")
+  }
 })

@@ -49,4 +49,15 @@ export interface SqlDatabase<DB> {
    */
   readonly backupTo?: (path: string) => Promise<{ readonly pages: number }>
   readonly close: () => Promise<void>
+  /** Where the database has a connection pool: its state now, for metrics. */
+  readonly poolStats?: () => PoolStats
+}
+
+export interface PoolStats {
+  /** Connections open (idle or in use). */
+  readonly total: number
+  readonly idle: number
+  /** Requests waiting for a connection. */
+  readonly waiting: number
+  readonly max: number
 }

@@ -1,6 +1,6 @@
 import { Config, Effect, Redacted, Schema } from "effect"
 import { Flag } from "effect/cli"
-import { Api, BearerToken, SessionOrToken } from "@releasepassport/server"
+import type { Api } from "@releasepassport/server"
 import { FetchHttpClient, HttpClientRequest } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 
@@ -15,6 +15,39 @@ export const tokenFlag = Flag.Redacted("token").pipe(
   Flag.withDescription("API token. Env: RELEASEPASSPORT_TOKEN (preferred: flags are visible in process lists)"),
   Flag.withFallbackConfig(Config.Redacted("RELEASEPASSPORT_TOKEN"))
 )
+
+/** `--timeout`: seconds one attempt may take. */
+export const timeoutFlag = Flag.Int("timeout").pipe(
+  Flag.withDescription("Seconds one attempt may take before it counts as failed (default 30). Env: RELEASEPASSPORT_TIMEOUT"),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_TIMEOUT")),
+  Flag.withDefault(30)
+)
+
+/** `--retries`: how many times a transient failure is tried again, with exponential backoff. */
+export const retriesFlag = Flag.Int("retries").pipe(
+  Flag.withDescription(
+    "Retries after a transient failure (server unreachable, 503 starting or database unavailable), with backoff 1s, 2s, 4s... (default 3). Env: RELEASEPASSPORT_RETRIES"
+  ),
+  Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_RETRIES")),
+  Flag.withDefault(3)
+)
+
+/**
+ * Which failures are worth another attempt. `refused`: the request never reached a server
+ * (connection refused, DNS), or the server answered 503 (starting, database or policy
+ * unavailable) and therefore recorded nothing: safe for any request. `timeout`: no answer in
+ * time, so the server may have acted: safe only for requests that carry an Idempotency-Key.
+ */
+export type TransientFailure = "refused" | "timeout"
+
+const transientKind = (error: unknown): TransientFailure | undefined => {
+  const failure = error as { _tag?: unknown; status?: unknown; reason?: { _tag?: string; response?: unknown } }
+  if (typeof failure !== "object" || failure === null) return undefined
+  if (failure._tag === "TimeoutError") return "timeout"
+  if (failure.status === 503) return "refused"
+  if (failure._tag === "HttpClientError" && failure.reason?.response === undefined) return "refused"
+  return undefined
+}
 
 /** Why a client call did not produce an answer the pipeline can act on. */
 export class ClientError extends Schema.TaggedError<ClientError>()("ClientError", {
@@ -48,7 +81,14 @@ const describeFailure = (error: unknown, origin: string): string => {
  * body) becomes a `ClientError` with one readable message: pipelines exit 2 on it.
  */
 export const callApi = <A>(
-  options: { readonly baseUrl: string; readonly token: Redacted.Redacted<string>; readonly timeoutMs?: number },
+  options: {
+    readonly baseUrl: string
+    readonly token: Redacted.Redacted<string>
+    readonly timeoutMs?: number
+    /** Retries after a transient failure of a kind in `retryOn` (default: none). */
+    readonly retries?: number
+    readonly retryOn?: ReadonlyArray<TransientFailure>
+  },
   call: (client: HttpApiClient.ForApi<typeof Api>) => Effect.Effect<A, unknown>
 ): Effect.Effect<A, ClientError> =>
   Effect.gen(function*() {
@@ -58,6 +98,8 @@ export const callApi = <A>(
     } catch {
       return yield* new ClientError({ message: `not a URL: ${options.baseUrl}` })
     }
+    // The API definition comes with the server package, loaded when a call is made, not at start-up.
+    const { Api, BearerToken, SessionOrToken } = yield* Effect.promise(() => import("@releasepassport/server"))
     const client = yield* HttpApiClient.make(Api, { baseUrl: url.href.replace(/\/+$/, "") }).pipe(
       Effect.provide(
         HttpApiMiddleware.layerClient(BearerToken, ({ next, request }) =>
@@ -70,8 +112,18 @@ export const callApi = <A>(
       ),
       Effect.provide(FetchHttpClient.layer)
     )
-    return yield* call(client).pipe(
-      Effect.timeout(options.timeoutMs ?? 30_000),
-      Effect.mapError((error) => new ClientError({ message: describeFailure(error, url.origin) }))
-    )
+    const retries = Math.max(0, options.retries ?? 0)
+    for (let attempt = 0;; attempt++) {
+      const outcome = yield* call(client).pipe(Effect.timeout(options.timeoutMs ?? 30_000), Effect.result)
+      if (outcome._tag === "Success") return outcome.success
+      const kind = transientKind(outcome.failure)
+      const message = describeFailure(outcome.failure, url.origin)
+      if (attempt >= retries || kind === undefined || !(options.retryOn ?? []).includes(kind)) {
+        return yield* new ClientError({ message: attempt > 0 ? `${message} (after ${attempt + 1} attempts)` : message })
+      }
+      // 1 s, 2 s, 4 s ... capped at 30 s, with jitter so that many jobs retrying at once spread out.
+      const delayMs = Math.min(30_000, 1000 * 2 ** attempt) * (0.75 + Math.random() * 0.5)
+      yield* Effect.logWarning(`attempt ${attempt + 1} failed: ${message}; retrying in ${(delayMs / 1000).toFixed(1)}s`)
+      yield* Effect.sleep(delayMs)
+    }
   })

@@ -1,6 +1,5 @@
 import { Config, Effect, Result } from "effect"
 import { Flag } from "effect/cli"
-import { parseTrustedProxies } from "@releasepassport/server"
 import type { ServerConfigShape } from "@releasepassport/server"
 import { fail, parseDuration } from "./common.ts"
 
@@ -68,6 +67,7 @@ export const consoleAuthSettings = (flags: ConsoleAuthFlags) =>
     if (flags.maxFailuresPerAccount < 1 || flags.maxFailuresPerAddress < 1) {
       return yield* fail("--login-max-failures-per-account and --login-max-failures-per-address must be at least 1")
     }
+    const { parseTrustedProxies } = yield* Effect.promise(() => import("@releasepassport/server"))
     const proxies = parseTrustedProxies(flags.trustedProxies)
     if (Result.isFailure(proxies)) {
       return yield* fail(`--trusted-proxies: "${proxies.failure}" is not an IP address or CIDR network (e.g. 10.0.0.0/8)`)

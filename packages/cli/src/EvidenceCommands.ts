@@ -3,7 +3,8 @@ import { Console, Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { readFile } from "node:fs/promises"
 import { text } from "node:stream/consumers"
-import { callApi, tokenFlag, urlFlag } from "./ApiClient.ts"
+import { randomUUID } from "node:crypto"
+import { callApi, retriesFlag, timeoutFlag, tokenFlag, urlFlag } from "./ApiClient.ts"
 import { ExitCode } from "./GateCommands.ts"
 
 const optionalString = (name: string, description: string) =>
@@ -28,10 +29,14 @@ const ingest = Command.make(
     digest: optionalString("digest", "Artifact digest (sha256:...)"),
     observedAt: optionalString("observed-at", "When it ran (RFC 3339); default now"),
     itemUrl: optionalString("item-url", "Link to the run or report"),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the answer as JSON"), Flag.withDefault(false))
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the answer as JSON"), Flag.withDefault(false)),
+    timeout: timeoutFlag,
+    retries: retriesFlag
   },
   Effect.fn(function*(flags) {
     const outcome = yield* Effect.gen(function*() {
+      if (flags.timeout <= 0) return yield* Effect.fail("--timeout must be a positive number of seconds")
+      if (flags.retries < 0 || flags.retries > 20) return yield* Effect.fail("--retries must be 0-20")
       let body: unknown
       if (Option.isSome(flags.file)) {
         const path = flags.file.value
@@ -73,11 +78,13 @@ const ingest = Command.make(
       const payload = yield* Schema.decodeUnknownEffect(EvidenceBatch)(body, { errors: "all" }).pipe(
         Effect.mapError((error) => `not an evidence batch:\n${error.message}`)
       )
-      return yield* callApi({ baseUrl: flags.url, token: flags.token }, (client) =>
-        client.evidence.ingest({
-          payload,
-          headers: Option.isSome(flags.idempotencyKey) ? { "idempotency-key": flags.idempotencyKey.value } : {}
-        })).pipe(Effect.mapError((error) => error.message))
+      // Every attempt carries the same key (the caller's, else one made here), so a retry after a
+      // timeout, when the first attempt may have been stored, gets the first answer back.
+      const idempotencyKey = Option.isSome(flags.idempotencyKey) ? flags.idempotencyKey.value : `rp-cli-${randomUUID()}`
+      return yield* callApi(
+        { baseUrl: flags.url, token: flags.token, timeoutMs: flags.timeout * 1000, retries: flags.retries, retryOn: ["refused", "timeout"] },
+        (client) => client.evidence.ingest({ payload, headers: { "idempotency-key": idempotencyKey } })
+      ).pipe(Effect.mapError((error) => error.message))
     }).pipe(Effect.result)
     if (outcome._tag === "Failure") {
       yield* Console.error(`evidence ingest failed: ${outcome.failure}`)

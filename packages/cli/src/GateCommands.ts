@@ -5,7 +5,7 @@ import { text } from "node:stream/consumers"
 import { GateResponse } from "@releasepassport/app"
 import { GateRequest } from "@releasepassport/core"
 import type { Finding } from "@releasepassport/core"
-import { callApi, tokenFlag, urlFlag } from "./ApiClient.ts"
+import { callApi, retriesFlag, timeoutFlag, tokenFlag, urlFlag } from "./ApiClient.ts"
 
 /** Exit codes for pipelines. */
 export const ExitCode = { allowed: 0, blocked: 1, error: 2 } as const
@@ -34,10 +34,14 @@ const evaluate = Command.make(
     url: urlFlag,
     token: tokenFlag,
     file: Flag.String("file").pipe(Flag.withDescription("Gate request JSON (see the API reference); - reads stdin")),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the answer as JSON"), Flag.withDefault(false))
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the answer as JSON"), Flag.withDefault(false)),
+    timeout: timeoutFlag,
+    retries: retriesFlag
   },
   Effect.fn(function*(flags) {
     const outcome = yield* Effect.gen(function*() {
+      if (flags.timeout <= 0) return yield* Effect.fail("--timeout must be a positive number of seconds")
+      if (flags.retries < 0 || flags.retries > 20) return yield* Effect.fail("--retries must be 0-20")
       const raw = yield* Effect.tryPromise({
         try: () => (flags.file === "-" ? text(process.stdin) : readFile(flags.file, "utf8")),
         catch: (error) => `cannot read ${flags.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`
@@ -46,7 +50,12 @@ const evaluate = Command.make(
       const payload = yield* Schema.decodeUnknownEffect(GateRequest)(body, { errors: "all" }).pipe(
         Effect.mapError((error) => `${flags.file} is not a gate request:\n${error.message}`)
       )
-      return yield* callApi({ baseUrl: flags.url, token: flags.token }, (client) => client.gate.evaluate({ payload })).pipe(
+      // Retried only when the server cannot have recorded an evaluation (unreachable, or 503): the
+      // gate takes no Idempotency-Key yet, so a retry after a timeout could record a second one.
+      return yield* callApi(
+        { baseUrl: flags.url, token: flags.token, timeoutMs: flags.timeout * 1000, retries: flags.retries, retryOn: ["refused"] },
+        (client) => client.gate.evaluate({ payload })
+      ).pipe(
         Effect.mapError((error) => error.message)
       )
     }).pipe(Effect.result)

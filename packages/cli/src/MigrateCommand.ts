@@ -1,4 +1,3 @@
-import { migrateToLatest, openDatabase } from "@releasepassport/adapters"
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
 import { databaseFlag, fail } from "./common.ts"
@@ -7,6 +6,7 @@ export const migrateCommand = Command.make(
   "migrate",
   { database: databaseFlag },
   Effect.fn(function*(flags) {
+    const { migrateToLatest, openDatabase } = yield* Effect.promise(() => import("@releasepassport/adapters"))
     const database = yield* Effect.tryPromise({
       try: () => openDatabase(flags.database),
       catch: (error) => (error instanceof Error ? error.message : String(error))

@@ -3,7 +3,6 @@ import type { EvidenceFacts, Finding } from "@releasepassport/core"
 import { Console, Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { readFile } from "node:fs/promises"
-import { defaultPolicyBundlePath } from "@releasepassport/server"
 import { fail } from "./common.ts"
 import { ExitCode } from "./GateCommands.ts"
 import { policyAuthoringCommands } from "./policy/PolicyAuthoringCommands.ts"
@@ -44,7 +43,9 @@ const evaluate = Command.make(
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print the verdict as JSON"), Flag.withDefault(false))
   },
   Effect.fn(function*(flags) {
-    const bundlePath = Option.getOrElse(flags.bundle, defaultPolicyBundlePath)
+    const bundlePath = Option.isSome(flags.bundle)
+      ? flags.bundle.value
+      : (yield* Effect.promise(() => import("@releasepassport/server"))).defaultPolicyBundlePath()
     const bytes = yield* Effect.tryPromise({ try: () => readFile(bundlePath), catch: () => `cannot read ${bundlePath}` }).pipe(
       Effect.catch((message) => fail(message))
     )

@@ -1,7 +1,7 @@
-import { Config, Effect, Layer } from "effect"
-import { Command, Flag } from "effect/cli"
-import { defaultPolicyBundlePath, defaultServerConfig, ServerLive } from "@releasepassport/server"
+import { Cause, Config, Effect, Layer } from "effect"
+import { CliError, Command, Flag } from "effect/cli"
 import { databaseFlag, fail, parseDuration } from "./common.ts"
+import { logFormat } from "./logging.ts"
 import { consoleAuthFlags, consoleAuthSettings } from "./ConsoleAuthFlags.ts"
 import { licensePublicKeyFlag, licenseStatusListenerFlag, parseListenAddress } from "./LicenseCommands.ts"
 
@@ -59,6 +59,43 @@ const publicUrl = Flag.String("public-url").pipe(
   Flag.optional
 )
 
+const isUserError = (error: unknown) => error instanceof CliError.UserError
+
+const firstLine = (error: unknown): string => {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.split("\n")[0]?.trim() || "unknown error"
+}
+
+/** `EADDRINUSE` and friends as one line that names the address and what to do. */
+const listenFailure = (cause: unknown, config: { readonly host: string; readonly port: number }): string => {
+  // Node's listen errors carry `code`, `address` and `port` (the license listener's are not the main one's).
+  const error = (typeof cause === "object" && cause !== null ? cause : {}) as { code?: unknown; address?: unknown; port?: unknown }
+  const code = typeof error.code === "string" ? error.code : undefined
+  const where = error.address !== undefined && error.port !== undefined
+    ? `${String(error.address)}:${String(error.port)}`
+    : `${config.host}:${config.port}`
+  switch (code) {
+    case "EADDRINUSE":
+      return `cannot listen on ${where}: the address is already in use (is another server running? choose another --port)`
+    case "EACCES":
+      return `cannot listen on ${where}: permission denied (ports below 1024 need privileges; choose another --port)`
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${where}: the address is not available on this machine (check --host)`
+    default:
+      return `cannot listen on ${where}: ${firstLine(cause)}`
+  }
+}
+
+const metricsListenerFlag = Flag.String("metrics-listener").pipe(
+  Flag.withDescription(
+    "Also answer GET /metrics (Prometheus) WITHOUT authentication on this address (PORT, HOST:PORT, [IPv6]:PORT; " +
+      "a bare port is 127.0.0.1), and nothing else there. Without it, /releasepassport/v1/metrics needs a token " +
+      "with scope metrics:read. Env: RELEASEPASSPORT_METRICS_LISTENER"
+  ),
+  Flag.withFallbackConfig(Config.String("RELEASEPASSPORT_METRICS_LISTENER")),
+  Flag.optional
+)
+
 export const serveCommand = Command.make(
   "serve",
   {
@@ -74,7 +111,8 @@ export const serveCommand = Command.make(
     retainEvaluations,
     consoleAuth: consoleAuthFlags,
     licensePublicKey: licensePublicKeyFlag,
-    licenseStatusListener: licenseStatusListenerFlag
+    licenseStatusListener: licenseStatusListenerFlag,
+    metricsListener: metricsListenerFlag
   },
   Effect.fn(function*(flags) {
     if (flags.port < 0 || flags.port > 65535) return yield* fail(`--port must be 0-65535, got ${flags.port}`)
@@ -90,6 +128,12 @@ export const serveCommand = Command.make(
     if (flags.retainEvaluations._tag === "Some" && (retainEvaluationsMs === undefined || retainEvaluationsMs <= 0)) {
       return yield* fail(`--retain-evaluations must look like 400d, 12h or 30m and be positive (got "${flags.retainEvaluations.value}")`)
     }
+    const metricsListener = flags.metricsListener._tag === "Some" ? parseListenAddress(flags.metricsListener.value) : undefined
+    if (flags.metricsListener._tag === "Some" && metricsListener === undefined) {
+      return yield* fail(`--metrics-listener must be PORT, HOST:PORT or [IPv6]:PORT (got "${flags.metricsListener.value}")`)
+    }
+    // The server (HTTP stack, stores, policy threads) is loaded only to serve.
+    const { defaultPolicyBundlePath, defaultServerConfig, ServerLive } = yield* Effect.promise(() => import("@releasepassport/server"))
     const config = defaultServerConfig({
       host: flags.host,
       port: flags.port,
@@ -103,11 +147,21 @@ export const serveCommand = Command.make(
       ...(yield* consoleAuthSettings(flags.consoleAuth)),
       licensePublicKey: flags.licensePublicKey._tag === "Some" ? flags.licensePublicKey.value : undefined,
       licenseStatusListener: licenseListener,
-      retainEvaluationsMs
+      retainEvaluationsMs,
+      metricsListener,
+      logFormat: logFormat()
     })
     return yield* Layer.launch(ServerLive(config)).pipe(
-      // One clear line (no stack) when the database is missing or cannot be migrated.
-      Effect.catchTag("DatabaseStartupError", (error) => fail(error.message))
+      // One clear line (no stack) when the database is missing or cannot be migrated...
+      Effect.catchTag("DatabaseStartupError", (error) => fail(error.message)),
+      // ...when an address cannot be bound (in use, not permitted, not local)...
+      Effect.catchTag("ServeError", (error) => fail(listenFailure(error.cause, config))),
+      // ...and for any other failure to start: the first line of what went wrong, never a stack.
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause) || Cause.hasFails(cause) && isUserError(Cause.squash(cause))
+          ? Effect.failCause(cause)
+          : fail(`the server stopped: ${firstLine(Cause.squash(cause))}`)
+      )
     )
   })
 ).pipe(

@@ -17,7 +17,7 @@ const create = Command.make(
     database: databaseFlag,
     workspace: workspaceFlag,
     scope: Flag.Literals("scope", TokenScopes).pipe(
-      Flag.withDescription("A scope the token holds; repeat for several (gate:evaluate, evidence:ingest, license:read, policy:write, reports:read)"),
+      Flag.withDescription("A scope the token holds; repeat for several (gate:evaluate, evidence:ingest, license:read, policy:write, reports:read, metrics:read)"),
       Flag.atLeast(1)
     ),
     expiresIn: Flag.String("expires-in").pipe(

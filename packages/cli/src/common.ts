@@ -1,7 +1,6 @@
 import { Config, Effect, Layer } from "effect"
 import { CliError, Flag } from "effect/cli"
 import { Accounts, Tokens } from "@releasepassport/app"
-import { Database, StoresLive } from "@releasepassport/server"
 
 export const DEFAULT_DATABASE_URL = "sqlite:./releasepassport.db"
 
@@ -16,7 +15,11 @@ export const databaseFlag = Flag.String("database").pipe(
 
 /** The stores over the given database, migrated first so that a fresh database just works. */
 export const storesFor = (databaseUrl: string) =>
-  StoresLive.pipe(Layer.provideMerge(Database.layer(databaseUrl, { migrate: true })))
+  // Loaded here, not at start-up: `--help` and the pipeline commands never open a database.
+  Layer.unwrap(Effect.promise(async () => {
+    const { Database, StoresLive } = await import("@releasepassport/server")
+    return StoresLive.pipe(Layer.provideMerge(Database.layer(databaseUrl, { migrate: true })))
+  }))
 
 /** A failure the user should see as one clear line, not a stack trace. */
 export const fail = (message: string) => Effect.fail(new CliError.UserError({ cause: message, userMessage: message }))

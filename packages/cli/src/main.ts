@@ -1,4 +1,5 @@
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Exit } from "effect"
 import { Command } from "effect/cli"
 import { evidenceCommand } from "./EvidenceCommands.ts"
@@ -6,6 +7,7 @@ import { gateCommand } from "./GateCommands.ts"
 import { licenseCommand } from "./LicenseCommands.ts"
 import { loggingLayer } from "./logging.ts"
 import { backupCommand } from "./BackupCommand.ts"
+import { outputLayer } from "./Output.ts"
 import { migrateCommand } from "./MigrateCommand.ts"
 import { policyCommand } from "./PolicyCommands.ts"
 import { reportCommand } from "./ReportCommands.ts"
@@ -25,6 +27,7 @@ export const releasepassport = Command.make("releasepassport").pipe(
 export const main = () =>
   releasepassport.pipe(
     Command.run({ version: VERSION }),
+    Effect.provide(outputLayer),
     Effect.provide(NodeServices.layer),
     Effect.provide(loggingLayer()),
     NodeRuntime.runMain({

@@ -17,7 +17,7 @@ import {
 } from "@releasepassport/app"
 import { Effect, Layer, Result } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
-import { HttpApiBuilder } from "effect/http-api"
+import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createServer } from "node:http"
 import { Api, BASE_PATH } from "./api/Api.ts"
 import { POLICY_BUNDLES_PATH } from "./api/PoliciesApi.ts"
@@ -33,12 +33,17 @@ import { GateHandlers } from "./http/GateHandlers.ts"
 import { IntegrationHandlers } from "./http/IntegrationHandlers.ts"
 import { LicenseHandlers } from "./http/LicenseHandlers.ts"
 import { licenseStatusListener } from "./http/LicenseStatusListener.ts"
+import { accessLog } from "./http/AccessLog.ts"
+import { MetricsHandlers } from "./http/MetricsHandlers.ts"
+import { metricsListener } from "./http/MetricsListener.ts"
+import { ServerMetrics, UseCaseMetricsLive } from "./metrics/ServerMetrics.ts"
 import { PassportHandlers } from "./http/PassportHandlers.ts"
 import { PolicyHandlers } from "./http/PolicyHandlers.ts"
 import { ReportHandlers } from "./http/ReportHandlers.ts"
 import { problemResponses } from "./http/ProblemResponses.ts"
 import { RequestIntakeLive } from "./http/RequestIntakeLive.ts"
 import { RequestValidationLive } from "./http/RequestValidationLive.ts"
+import { answerWhileStarting } from "./http/StartingResponder.ts"
 import { SystemHandlers } from "./http/SystemHandlers.ts"
 import { parseTrustedProxies, trustedProxiesLayer } from "./http/TrustedProxies.ts"
 import { TokenAdminHandlers } from "./http/TokenAdminHandlers.ts"
@@ -97,6 +102,9 @@ const retentionJob = (config: ServerConfigShape) => {
 /** The application: routes, handlers and the services they use, without a listener. */
 export const AppLive = (config: ServerConfigShape) => {
   const services = Layer.mergeAll(UseCasesLive, EvidenceRejectionsLive, BearerTokenLive, ConsoleAuthLive, SessionOrTokenLive, RequestValidationLive, RequestIntakeLive, DatabaseHealthLive).pipe(
+    Layer.provideMerge(UseCaseMetricsLive),
+    // The license gauge reads LicenseService (its own instance: the use cases need the metrics first).
+    Layer.provideMerge(ServerMetrics.layer.pipe(Layer.provide(LicenseService.layer))),
     Layer.provideMerge(PolicyPortsLive),
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(appConfig(config)),
@@ -105,20 +113,32 @@ export const AppLive = (config: ServerConfigShape) => {
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
-    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers, ReportHandlers, PolicyHandlers])
+    Layer.provide([GateHandlers, EvidenceHandlers, PassportHandlers, IntegrationHandlers, LicenseHandlers, SystemHandlers, AuthHandlers, TokenAdminHandlers, ReportHandlers, PolicyHandlers, MetricsHandlers])
   )
+  // The interactive reference, with Scalar's script inlined from the effect package and its web
+  // fonts off: the page loads nothing from outside (test/api-docs.test.ts checks in a browser).
+  const docs = HttpApiScalar.layer(Api, { path: `${BASE_PATH}/docs`, scalar: { withDefaultFonts: false } })
   // Invalid entries are refused by the CLI; here they would mean trusting nobody, the safe side.
   const proxies = trustedProxiesLayer(Result.getOrElse(parseTrustedProxies(config.trustedProxies.join(",")), () => []))
   // The web console: pages under /console that call the same use cases (and `/` redirects there).
   const consolePages = ConsoleRoutes({ publicUrl: config.publicUrl })
-  return Layer.mergeAll(routes, consolePages, problemResponses({
+  return Layer.mergeAll(routes, consolePages, docs, accessLog, problemResponses({
     maxBodyBytes: config.maxBodyBytes,
     // Policy bundles are larger than any JSON request: their own limit, on their route alone.
     largerBodies: [{ path: `${BASE_PATH}${POLICY_BUNDLES_PATH}`, maxBodyBytes: MAX_POLICY_BUNDLE_BYTES }]
-  }), proxies, licenseStatusListener(config), retentionJob(config)).pipe(
+  }), proxies, licenseStatusListener(config), metricsListener(config), retentionJob(config)).pipe(
     Layer.provide(services)
   )
 }
+
+/**
+ * A start-up line: on stdout as plain text (scripts wait for "listening on"), or with JSON logs
+ * chosen as a log record (one JSON object, like every other line of the process).
+ */
+export const announce = (config: Pick<ServerConfigShape, "logFormat">, message: string, fields: Record<string, string>) =>
+  config.logFormat === "json"
+    ? Effect.logInfo(message).pipe(Effect.annotateLogs(fields))
+    : Effect.sync(() => console.log(message))
 
 /** The server listening on the configured address; logs the URL once it listens. */
 export const ServerLive = (config: ServerConfigShape) =>
@@ -130,15 +150,16 @@ export const ServerLive = (config: ServerConfigShape) =>
     routerConfig: { caseSensitive: true, ignoreDuplicateSlashes: false }
   }).pipe(
     Layer.tap(() =>
-      HttpServer.addressFormattedWith((url) => Effect.sync(() => console.log(`releasepassport listening on ${url}`)))
+      HttpServer.addressFormattedWith((url) => announce(config, `releasepassport listening on ${url}`, { url }))
     ),
     Layer.provide(
-      NodeHttpServer.layer(() => createServer({
+      // Listening starts before the application is built: answerWhileStarting answers 503 meanwhile.
+      NodeHttpServer.layer(() => answerWhileStarting(createServer({
         requestTimeout: 30_000,
         headersTimeout: 10_000,
         // Node checks those timeouts only this often (default 30 s, so slow headers lasted ~31 s).
         connectionsCheckingInterval: 1_000
-      }), {
+      })), {
         host: config.host,
         port: config.port,
         gracefulShutdownTimeout: "10 seconds"

@@ -49,6 +49,10 @@ export interface ServerConfigShape {
   readonly licenseStatusListener: { readonly host: string; readonly port: number } | undefined
   /** Gate evaluations older than this are pruned (never a passport's latest per environment). Unset: keep all. */
   readonly retainEvaluationsMs?: number | undefined
+  /** An extra listener that answers only `GET /metrics`, without authentication. */
+  readonly metricsListener: { readonly host: string; readonly port: number } | undefined
+  /** `json`: every line the server writes (the listening line too) is one JSON object. */
+  readonly logFormat: "text" | "json"
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()(
@@ -74,5 +78,7 @@ export const defaultServerConfig = (overrides: Partial<ServerConfigShape> & { po
   trustedProxies: [],
   licensePublicKey: undefined,
   licenseStatusListener: undefined,
+  metricsListener: undefined,
+  logFormat: "text",
   ...overrides
 })

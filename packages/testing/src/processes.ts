@@ -53,7 +53,10 @@ export interface RunningServer {
   readonly stop: (signal?: NodeJS.Signals) => Promise<number | null>
 }
 
-/** Starts `releasepassport serve` on a free port and waits until it says where it listens. */
+/**
+ * Starts `releasepassport serve` on a free port and waits until it says where it listens: the
+ * plain line on stdout, or with RELEASEPASSPORT_LOG_FORMAT=json the log record on stderr.
+ */
 export const startServer = (
   options: { readonly database: string; readonly args?: ReadonlyArray<string>; readonly env?: Record<string, string | undefined> }
 ): Promise<RunningServer> =>
@@ -71,7 +74,7 @@ export const startServer = (
     }, 30_000)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
-      const match = /listening on (http:\/\/\S+)/.exec(output)
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(output)
       if (match !== null) {
         clearTimeout(timer)
         resolve({
@@ -86,7 +89,7 @@ export const startServer = (
       }
     }
     child.stdout.on("data", onData)
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on("data", onData)
     void exited.then((code) => {
       clearTimeout(timer)
       reject(new Error(`server exited with ${code} before listening:\n${output}`))

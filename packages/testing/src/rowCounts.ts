@@ -1,4 +1,5 @@
 import type { SqlDatabase, Tables } from "@releasepassport/adapters"
+import { sql } from "kysely"
 
 /**
  * The tables of this database. On PostgreSQL the introspection reads every schema, and other

@@ -132,6 +132,7 @@ export const openPostgres = async <DB>(options: PostgresOptions): Promise<SqlDat
         await maintenance.destroy()
       }
     },
-    close: () => db.destroy()
+    close: () => db.destroy(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 })
   }
 }

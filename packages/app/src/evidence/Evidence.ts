@@ -13,6 +13,7 @@ import { ObservedInFuture } from "../errors.ts"
 import type { SecretInIdentifier } from "../errors.ts"
 import { admit, admitIdentifier } from "../StorageText.ts"
 import type { TextRules } from "../StorageText.ts"
+import { UseCaseMetrics } from "../ports/UseCaseMetrics.ts"
 import { createHash } from "node:crypto"
 import stringify from "safe-stable-stringify"
 
@@ -52,6 +53,7 @@ export class Evidence extends Context.Service<Evidence, {
     Evidence,
     Effect.gen(function*() {
       const store = yield* EvidenceStore
+      const metrics = yield* UseCaseMetrics
       return Evidence.of({
         ingest: Effect.fn("Evidence.ingest")(function*(batch: EvidenceBatch, token: ApiToken, idempotencyKey: string | undefined) {
           const now = yield* Clock.currentTimeMillis
@@ -92,7 +94,7 @@ export class Evidence extends Context.Service<Evidence, {
               redactions: itemRedactions
             })
           }
-          return yield* store.ingest({
+          const ingested = yield* store.ingest({
             workspaceId: token.workspaceId,
             tokenId: token.id,
             source: batch.source,
@@ -115,6 +117,12 @@ export class Evidence extends Context.Service<Evidence, {
               }
               : {})
           })
+          yield* metrics.evidenceIngested({
+            outcomes: ingested.result.items.map((item) => item.outcome),
+            redactions: ingested.result.redactions,
+            replayed: ingested.replayed
+          })
+          return ingested
         })
       })
     })

@@ -5,6 +5,7 @@ import type { SecretInIdentifier } from "../errors.ts"
 import { verdictOf } from "../passports/PassportViews.ts"
 import { GatePolicy } from "../ports/GatePolicy.ts"
 import { admit } from "../StorageText.ts"
+import { UseCaseMetrics } from "../ports/UseCaseMetrics.ts"
 import type { GateResponse } from "./GateOutcome.ts"
 
 /**
@@ -29,6 +30,7 @@ export class Gate extends Context.Service<Gate, {
       const passports = yield* PassportStore
       const connectorStore = yield* ConnectorStore
       const policy = yield* GatePolicy
+      const metrics = yield* UseCaseMetrics
       return Gate.of({
         evaluate: Effect.fn("Gate.evaluate")(function*(presented: GateRequest, token: ApiToken) {
           // Every string of a gate request names something (service, environment, release,
@@ -91,6 +93,12 @@ export class Gate extends Context.Service<Gate, {
               continue
             }
             const { passport, evaluation } = recorded
+            yield* metrics.gateDecided({
+              verdict: evaluation.verdict,
+              mode: evaluation.mode,
+              environment: request.service.environment,
+              evaluationMs: verdict.durationMs
+            })
           return {
             evaluationId: evaluation.id,
             passportId: passport.id,

@@ -5,7 +5,7 @@ import type { StoreUnavailable } from "../errors.ts"
 /** Last use is recorded at most this often per token, so that authenticating stays a read. */
 export const TOKEN_TOUCH_INTERVAL_MS = 60_000
 
-export const TokenScopes = ["gate:evaluate", "evidence:ingest", "license:read", "reports:read", "policy:write"] as const
+export const TokenScopes = ["gate:evaluate", "evidence:ingest", "license:read", "reports:read", "policy:write", "metrics:read"] as const
 export type TokenScope = (typeof TokenScopes)[number]
 
 /** An API token as stored: never the token value, only facts about it. */

@@ -4,6 +4,8 @@ import { AuthApi } from "./AuthApi.ts"
 import { GateApi } from "./GateApi.ts"
 import { IntegrationsApi } from "./IntegrationsApi.ts"
 import { LicenseApi } from "./LicenseApi.ts"
+import { MetricsApi } from "./MetricsApi.ts"
+import { documentOpenApi } from "./OpenApiDocument.ts"
 import { PassportsApi } from "./PassportsApi.ts"
 import { ReportsApi } from "./ReportsApi.ts"
 import { PoliciesApi } from "./PoliciesApi.ts"
@@ -29,12 +31,14 @@ export class Api extends HttpApi.make("releasepassport")
   .add(LicenseApi)
   .add(ReportsApi)
   .add(PoliciesApi)
+  .add(MetricsApi)
   .prefix(BASE_PATH)
   .middleware(RequestValidation)
   .middleware(RequestIntake)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
   .annotateMerge(OpenApi.annotations({
     title: "Release Passport API",
-    description: "A self-hosted release gate with a passport per release."
+    description: "A self-hosted release gate with a passport per release.",
+    transform: documentOpenApi
   }))
 {}

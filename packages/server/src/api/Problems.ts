@@ -103,5 +103,6 @@ export const ProblemCodes = {
   policyUnavailable: "policy.unavailable",
   policyBundleInvalid: "policy.bundle_invalid",
   policyBundleNotFound: "policy.bundle_not_found",
+  serverStarting: "server.starting",
   internal: "internal"
 } as const

@@ -4,6 +4,7 @@ import { Clock, Context, Effect, Layer, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Forbidden, ProblemCodes, Unauthorized } from "../api/Problems.ts"
 import { AcceptedScopes, BearerToken, CurrentToken } from "../api/Security.ts"
+import { RequestPrincipal } from "../http/AccessLog.ts"
 import { answerProblems } from "../http/DomainProblems.ts"
 
 // RFC 6750: a 401 on a bearer route says how to authenticate; `invalid_token` when one was presented.
@@ -53,6 +54,9 @@ export const BearerTokenLive = Layer.effect(
             return yield* unauthorized(ProblemCodes.authInvalid, "The token is not valid.")
           }
           const token = found.token
+          // The access log names the token by id (never its value), also when it is refused below.
+          const principal = yield* RequestPrincipal
+          if (principal !== undefined) principal.tokenId = token.id
           const now = yield* Clock.currentTimeMillis
           if (token.revokedAt !== null) {
             return yield* unauthorized(ProblemCodes.authRevoked, "The token has been revoked.")

@@ -1,4 +1,5 @@
 import { ConsoleSessions, csrfTokenMatches, Passwords } from "@releasepassport/app"
+import { RequestPrincipal } from "../http/AccessLog.ts"
 import { roleAtLeast, UserStore } from "@releasepassport/core"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -54,6 +55,8 @@ export const SessionAuthLive = Layer.effect(
             ),
             answerProblems
           )
+          const principal = yield* RequestPrincipal
+          if (principal !== undefined) principal.userId = signedIn.user.id
           // Answers to a signed-in user (a CSRF token, a new token's value) must not sit in any cache.
           yield* noStore
           if (!SAFE_METHODS.has(request.method)) {

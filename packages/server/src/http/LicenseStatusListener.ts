@@ -61,7 +61,9 @@ export const licenseStatusListener = (config: ServerConfigShape) => {
       HttpServer.addressFormattedWith((url) =>
         Effect.andThen(
           // Worded unlike the main listener's line, which scripts look for.
-          Effect.sync(() => console.log(`releasepassport license status (internal, no authentication) at ${url}${LICENSE_STATUS_PATH}`)),
+          config.logFormat === "json"
+            ? Effect.logInfo(`releasepassport license status (internal, no authentication) at ${url}${LICENSE_STATUS_PATH}`)
+            : Effect.sync(() => console.log(`releasepassport license status (internal, no authentication) at ${url}${LICENSE_STATUS_PATH}`)),
           isLoopback(listener.host)
             ? Effect.void
             : Effect.logWarning(`the license status listener is bound to ${listener.host}, not loopback: anyone who can reach it reads the license status`)
