@@ -12,7 +12,7 @@ import { passingGateRequest, REPO } from "@releasepassport/testing"
  * used as a new user would: a token, a server with its bundled policies, a verdict.
  */
 const run = promisify(execFile)
-const PACKAGES = ["core", "app", "adapters", "server", "cli"]
+const PACKAGES = ["core", "app", "console", "adapters", "server", "cli"]
 const npm = (args: ReadonlyArray<string>, cwd: string) =>
   run("npm", [...args], { cwd, env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" }, maxBuffer: 16 * 1024 * 1024 })
 

@@ -53,8 +53,15 @@ for (const choice of await adapterChoices()) {
         tokenValues.push(token.value)
         return token.value
       }
-      gateToken = await named(oneLine.slice(0, Math.ceil(oneLine.length / 2)).join(" "), "gate:evaluate", "evidence:ingest")
-      const secondGate = await named(oneLine.slice(Math.ceil(oneLine.length / 2)).join(" "), "gate:evaluate")
+      // A secret in a token name is refused at creation (a name is an identifier: shown as given),
+      // so none can reach a report; the refusal itself is checked here, and the tokens get plain names.
+      for (const text of oneLine.slice(0, 5)) {
+        const refused = await cli(["token", "create", "--database", testDb.url, "--workspace", "alpha", "--scope", "gate:evaluate", "--name", text])
+        expect(refused.code, refused.stderr).not.toBe(0)
+        expect(refused.stdout).toBe("")
+      }
+      gateToken = await named("pipeline", "gate:evaluate", "evidence:ingest")
+      const secondGate = await named("pipeline-2", "gate:evaluate")
       reportsToken = await named("auditor", "reports:read")
       server = await startServer({ database: testDb.url })
       admin = await signIn(server.url, "admin@alpha.example.com", PASSWORD)
@@ -76,7 +83,8 @@ for (const choice of await adapterChoices()) {
           passportIds.add(answer.json.passportId)
         } else expect(answer.status, answer.text).toBe(422)
       }
-      expect(accepted).toBeGreaterThan(0)
+      // Most corpus texts are refused as identifiers (422, nothing stored); the few accepted
+      // (texts that are no secret as an identifier) are in the reports checked below.
       const second = await rawPost(`${server.url}/releasepassport/v1/gate/evaluate`, JSON.stringify(passingGateRequest({ mode: "shadow" })), {
         authorization: `Bearer ${secondGate}`
       })

@@ -34,7 +34,17 @@ export const OPERATION_DOCS: Record<string, { readonly summary: string; readonly
   "integrations.list": { summary: "Connector health" },
   "integrations.declare": { summary: "Declare a connector" },
   "license.status": { summary: "License status" },
-  "metrics.scrape": { summary: "Prometheus metrics" }
+  "metrics.scrape": { summary: "Prometheus metrics" },
+  "policies.upload": { summary: "Upload a policy bundle" },
+  "policies.activate": { summary: "Activate a policy bundle" },
+  "policies.candidate": { summary: "Make a policy bundle the candidate" },
+  "policies.candidateReport": { summary: "Where the candidate and the active policy disagree" },
+  "policies.replay": { summary: "Replay past evaluations with a bundle" },
+  "policies.overview": { summary: "The workspace's policy bundles" },
+  "reports.impact": { summary: "Shadow impact report" },
+  "reports.decisions": { summary: "Export decisions (CSV or JSONL)" },
+  "reports.passportReport": { summary: "A passport's report for a change record" },
+  "reports.auditPack": { summary: "Audit pack (zip)" }
 }
 
 /** The examples of the API reference, exactly as documented there (the gate example's digest is a placeholder and fails the digest check). */

@@ -62,7 +62,9 @@ const isJson = (contentType: string | undefined) => {
   return media === "application/json" || (media.startsWith("application/") && media.endsWith("+json"))
 }
 
-export const RequestIntakeLive = Layer.succeed(RequestIntake, (httpEffect) =>
+const mediaType = (contentType: string | undefined) => (contentType ?? "").split(";")[0]!.trim().toLowerCase()
+
+export const RequestIntakeLive = Layer.succeed(RequestIntake, (httpEffect, { endpoint }) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     // With two, a proxy and this server could each believe a different one.
@@ -84,9 +86,15 @@ export const RequestIntakeLive = Layer.succeed(RequestIntake, (httpEffect) =>
       const encoding = (request.headers["content-encoding"] ?? "identity").trim().toLowerCase()
       // Decompressing would need its own size limit; nobody needs it for bodies this small.
       if (encoding !== "identity") return yield* unsupported("Send the body uncompressed (no Content-Encoding).")
-      if (!isJson(request.headers["content-type"])) return yield* unsupported("Send the body as application/json.")
+      // The media types are the endpoint's own, as the API definition declares them: JSON, or
+      // bytes where a route takes a file (a policy bundle), whose content the route checks.
+      const declared = [...endpoint.payload.keys()].map((type) => type.toLowerCase())
+      const json = isJson(request.headers["content-type"])
+      if (!json && !declared.includes(mediaType(request.headers["content-type"]))) {
+        return yield* unsupported(`Send the body as ${declared.filter((type) => type !== "multipart/form-data").join(" or ") || "application/json"}.`)
+      }
       // Read once, within the size limit; the decoder reuses this same cached text.
-      const text = yield* Effect.orElseSucceed(request.text, () => undefined)
+      const text = json ? yield* Effect.orElseSucceed(request.text, () => undefined) : undefined
       if (text !== undefined) {
         let parsed: unknown
         let ok = true
