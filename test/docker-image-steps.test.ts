@@ -105,6 +105,11 @@ describe.skipIf(!enabled)("deploy/docker/Dockerfile, replayed without Docker", (
         env = { PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOME: path.join(scratch, "home") }
         // npm's cache of this machine, so the replay does not download every package again.
         env.npm_config_cache = path.join(homedir(), ".npm")
+        // The machine's way to reach the registry (its CA bundle, proxies, npm settings) as a
+        // build host would have it; nothing else of this environment leaks into the replay.
+        for (const [name, value] of Object.entries(process.env)) {
+          if (value !== undefined && /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|NIX_SSL_CERT_FILE|HTTPS?_PROXY|NO_PROXY|npm_config_(registry|cafile|strict_ssl|proxy|https_proxy))$/i.test(name)) env[name] = value
+        }
       } else if (keyword === "WORKDIR") {
         workdir = path.posix.resolve(workdir, rest)
         mkdirSync(inRoot("."), { recursive: true })
@@ -163,7 +168,7 @@ describe.skipIf(!enabled)("deploy/docker/Dockerfile, replayed without Docker", (
       const timer = setTimeout(() => reject(new Error(`the image's server did not start:\n${output}`)), 60_000)
       const onData = (chunk: Buffer) => {
         output += chunk.toString()
-        const match = /listening on (http:\/\/\S+)/.exec(output)
+        const match = /listening on (http:\/\/[^\s"]+)/.exec(output)
         if (match !== null) {
           clearTimeout(timer)
           resolve(match[1]!)
