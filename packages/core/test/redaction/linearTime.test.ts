@@ -71,7 +71,10 @@ describe("no rule spends much on a hostile input", () => {
     const [whole] = fastestOf(runs, () => sanitizeText(harmless))
     const times = fastestOf(runs, ...mechanisms.map(([, run]) => () => run(text)))
     const worst = times.reduce((at, time, i) => (time > times[at]! ? i : at), 0)
-    expect(times[worst]! / whole!, mechanisms[worst]![0]).toBeLessThan(2)
+    // A rule that rereads a stretch at every start costs 10x or more here (the old URL-password
+    // pattern: 10x, the preset's GitHub rule: 13x); an honest rule stays near 1x. 5x leaves room
+    // for a machine busy with the rest of the suite (2x failed once at 2.04 under full load).
+    expect(times[worst]! / whole!, mechanisms[worst]![0]).toBeLessThan(5)
   })
 })
 
