@@ -1,5 +1,4 @@
 import type { SqlDatabase, Tables } from "@releasepassport/adapters"
-import { sql } from "kysely"
 
 /**
  * The tables of this database. On PostgreSQL the introspection reads every schema, and other
