@@ -2,7 +2,6 @@ import {
   describeEvidenceBatch,
   EvidenceIdentityConflict,
   EvidenceStore,
-  IdempotencyKeyReused,
   planEvidenceVersion
 } from "@releasepassport/core"
 import type { EvidenceIngestResult, IngestedItem, IngestEvidence, SanitizedEvidenceItem } from "@releasepassport/core"
@@ -10,6 +9,7 @@ import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, Tables } from "../schema.ts"
 import { recordBatch } from "./connectorRows.ts"
+import { claimIdempotencyKey, rememberAnswer } from "./idempotencyRows.ts"
 import { newId } from "./ids.ts"
 import { findOrCreatePassport, touchPassport } from "./passportRows.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
@@ -18,36 +18,6 @@ import type { SqlRunner } from "./SqlRunner.ts"
 const MAX_VERSION_ATTEMPTS = 25
 
 export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
-  const { traits } = sql
-
-  /** Claims the key, or returns the first answer / a reuse error when it is taken. */
-  const claimIdempotencyKey = (trx: Transaction<Tables>, input: IngestEvidence, key: NonNullable<IngestEvidence["idempotency"]>) =>
-    Effect.gen(function*() {
-      const nowIso = input.now.toISOString()
-      yield* sql.attempt(() =>
-        trx.deleteFrom("idempotency_keys").where("workspace_id", "=", input.workspaceId)
-          .where("created_at", "<", new Date(input.now.getTime() - key.windowMs).toISOString()).execute()
-      )
-      // A concurrent request with the same key waits here for the first one to commit.
-      const claimed = yield* sql.attempt(() =>
-        trx.insertInto("idempotency_keys").values({
-          workspace_id: input.workspaceId,
-          route: key.route,
-          idempotency_key: key.key,
-          request_hash: key.requestHash,
-          response: null,
-          created_at: nowIso
-        }).onConflict((oc) => oc.columns(["workspace_id", "route", "idempotency_key"]).doNothing()).executeTakeFirst()
-      )
-      if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 1) return undefined
-      const existing = yield* sql.attempt(() =>
-        trx.selectFrom("idempotency_keys").selectAll().where("workspace_id", "=", input.workspaceId)
-          .where("route", "=", key.route).where("idempotency_key", "=", key.key).executeTakeFirstOrThrow()
-      )
-      if (existing.request_hash !== key.requestHash) return yield* new IdempotencyKeyReused({ key: key.key })
-      return traits.readJson(existing.response) as EvidenceIngestResult
-    })
-
   type Latest = Pick<EvidenceRow, "id" | "passport_id" | "version" | "content_hash" | "digest_mismatch" | "sha_mismatch">
   type Passport = { readonly id: string; readonly artifactDigest: string; readonly sourceSha: string }
   const LATEST_COLUMNS = ["id", "passport_id", "version", "content_hash", "digest_mismatch", "sha_mismatch", "type"] as const
@@ -188,8 +158,8 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
     sql.transaction((trx) =>
       Effect.gen(function*() {
         if (input.idempotency !== undefined) {
-          const replay = yield* claimIdempotencyKey(trx, input, input.idempotency)
-          if (replay !== undefined) return { result: replay, replayed: true }
+          const replay = yield* claimIdempotencyKey(sql, trx, input, input.idempotency)
+          if (replay !== undefined) return { result: replay.answer as EvidenceIngestResult, replayed: true }
         }
         const passport = yield* findOrCreatePassport(sql, trx, input)
         // Writers of the same run (source + externalId: every item of a batch shares them) take
@@ -219,15 +189,7 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
           items,
           redactions: input.redactions
         }
-        const idempotency = input.idempotency
-        if (idempotency !== undefined) {
-          const key = idempotency.key
-          yield* sql.attempt(() =>
-            trx.updateTable("idempotency_keys").set({ response: JSON.stringify(result) })
-              .where("workspace_id", "=", input.workspaceId).where("route", "=", idempotency.route)
-              .where("idempotency_key", "=", key).execute()
-          )
-        }
+        if (input.idempotency !== undefined) yield* rememberAnswer(sql, trx, input, input.idempotency, result)
         return { result, replayed: false }
       })
     )

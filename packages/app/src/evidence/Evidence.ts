@@ -11,25 +11,20 @@ import type {
 import { Clock, Context, Effect, Layer } from "effect"
 import { ObservedInFuture } from "../errors.ts"
 import type { SecretInIdentifier } from "../errors.ts"
-import { admit, admitIdentifier } from "../StorageText.ts"
+import { idempotencyClaim, canonicalDigest } from "../Idempotency.ts"
+import { admit } from "../StorageText.ts"
 import type { TextRules } from "../StorageText.ts"
 import { UseCaseMetrics } from "../ports/UseCaseMetrics.ts"
-import { createHash } from "node:crypto"
-import stringify from "safe-stable-stringify"
 
 /** Evidence observed further in the future than this is a clock problem, not evidence. */
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 
-/** An `Idempotency-Key` is remembered this long. */
-const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
-/** Keys of different routes never collide. */
+/** Where this route's `Idempotency-Key`s are kept apart from other routes'. */
 const IDEMPOTENCY_ROUTE = "evidence/ingest"
 
 /** An evidence item's free text; everything else in a batch is an identifier. */
 const ITEM_TEXT: TextRules = { summary: "text", url: "text", details: "json" }
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
-const canonical = (value: unknown) => stringify(value) ?? "null"
 
 export type IngestError =
   | SecretInIdentifier
@@ -60,7 +55,7 @@ export class Evidence extends Context.Service<Evidence, {
           // Everything stored passes `admit` (StorageText.ts): identifiers are part of the
           // item's identity and cannot be rewritten, so a secret there is refused; free text is
           // sanitized. The key is stored too, so it is an identifier like any other.
-          if (idempotencyKey !== undefined) yield* admitIdentifier("Idempotency-Key", idempotencyKey)
+          const idempotency = yield* idempotencyClaim(IDEMPOTENCY_ROUTE, idempotencyKey, batch)
           yield* admit({ ...batch, evidence: [] })
           let redactions = 0
           const items: Array<SanitizedEvidenceItem> = []
@@ -90,7 +85,7 @@ export class Evidence extends Context.Service<Evidence, {
               details: item.details,
               private: item.private ?? false,
               observedAt: item.observedAt,
-              contentHash: sha256(canonical(content)),
+              contentHash: canonicalDigest(content),
               redactions: itemRedactions
             })
           }
@@ -106,16 +101,7 @@ export class Evidence extends Context.Service<Evidence, {
             items,
             redactions,
             now: new Date(now),
-            ...(idempotencyKey !== undefined
-              ? {
-                idempotency: {
-                  key: idempotencyKey,
-                  requestHash: sha256(canonical(batch)),
-                  route: IDEMPOTENCY_ROUTE,
-                  windowMs: IDEMPOTENCY_WINDOW_MS
-                }
-              }
-              : {})
+            ...(idempotency !== undefined ? { idempotency } : {})
           })
           yield* metrics.evidenceIngested({
             outcomes: ingested.result.items.map((item) => item.outcome),

@@ -3,6 +3,7 @@ import type { Effect } from "effect"
 import type { EvidenceIngestResult } from "../EvidenceBatch.ts"
 import type { StoreUnavailable } from "../errors.ts"
 import type { EvidenceStatus } from "../EvidenceStatus.ts"
+import type { IdempotencyClaim, IdempotencyKeyReused } from "./Idempotency.ts"
 
 /** An evidence item after sanitization: what may be stored. */
 export interface SanitizedEvidenceItem {
@@ -35,18 +36,8 @@ export interface IngestEvidence {
    * With an `Idempotency-Key`: a replay of the same request within `windowMs` gets the first
    * answer; the same key with another `requestHash` is refused. Keys are scoped to `route`.
    */
-  readonly idempotency?: {
-    readonly key: string
-    readonly requestHash: string
-    readonly route: string
-    readonly windowMs: number
-  }
+  readonly idempotency?: IdempotencyClaim
 }
-
-/** The same idempotency key was used with another request body. */
-export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()("IdempotencyKeyReused", {
-  key: Schema.String
-}) {}
 
 /** An item's identity (source, externalId, type) already belongs to another release's passport. */
 export class EvidenceIdentityConflict extends Schema.TaggedError<EvidenceIdentityConflict>()(
