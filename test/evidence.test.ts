@@ -69,7 +69,7 @@ for (const choice of await adapterChoices()) {
     const ingestUrl = () => `${server.url}/releasepassport/v1/evidence/ingest`
     const ingest = (batch: EvidenceBatch, key?: string) =>
       Effect.runPromise(client.evidence.ingest({ payload: batch, headers: key === undefined ? {} : { "idempotency-key": key } }))
-    const gate = (request: GateRequest) => Effect.runPromise(client.gate.evaluate({ payload: request }))
+    const gate = (request: GateRequest) => Effect.runPromise(client.gate.evaluate({ payload: request, headers: {} }))
     const codes = (findings: ReadonlyArray<{ code: string }>) => findings.map((f) => f.code).sort()
 
     it("the documented evidence example works as written, and the documented gate example then reflects it", async () => {

@@ -45,8 +45,8 @@ for (const choice of await adapterChoices()) {
     it("shadow and enforce on the same failing request: same verdict, only enforce blocks", async () => {
       const client = await apiClient(server.url, gateToken)
       const failing = passingGateRequest({ artifact: { digest: "sha256:abc123..." } })
-      const shadow = await Effect.runPromise(client.gate.evaluate({ payload: { ...failing, mode: "shadow" } }))
-      const enforce = await Effect.runPromise(client.gate.evaluate({ payload: { ...failing, mode: "enforce" } }))
+      const shadow = await Effect.runPromise(client.gate.evaluate({ payload: { ...failing, mode: "shadow" }, headers: {} }))
+      const enforce = await Effect.runPromise(client.gate.evaluate({ payload: { ...failing, mode: "enforce" }, headers: {} }))
       expect(shadow).toMatchObject({ verdict: "fail", allowed: true, wouldBlock: true })
       expect(enforce).toMatchObject({ verdict: "fail", allowed: false, wouldBlock: true })
       expect(enforce.blockers).toEqual(shadow.blockers)
@@ -56,14 +56,14 @@ for (const choice of await adapterChoices()) {
 
     it("a passing request passes and is allowed under enforce", async () => {
       const client = await apiClient(server.url, gateToken)
-      const answer = await Effect.runPromise(client.gate.evaluate({ payload: passingGateRequest() }))
+      const answer = await Effect.runPromise(client.gate.evaluate({ payload: passingGateRequest(), headers: {} }))
       expect(answer).toMatchObject({ verdict: "pass", allowed: true, wouldBlock: false, blockers: [], warnings: [] })
     })
 
     it("stores the passport, the evaluation and the stamp", async () => {
       const client = await apiClient(server.url, gateToken)
       const request = passingGateRequest()
-      const answer = await Effect.runPromise(client.gate.evaluate({ payload: request }))
+      const answer = await Effect.runPromise(client.gate.evaluate({ payload: request, headers: {} }))
       const passport = await database.db.selectFrom("passports").selectAll().where("id", "=", answer.passportId).executeTakeFirstOrThrow()
       expect(passport).toMatchObject({ release_id: request.release.releaseId, artifact_digest: request.artifact.digest })
       const evaluation = await database.db.selectFrom("gate_evaluations").selectAll().where("id", "=", answer.evaluationId).executeTakeFirstOrThrow()
@@ -75,14 +75,68 @@ for (const choice of await adapterChoices()) {
     it("the same release with another digest or source sha is a blocker, not an overwrite", async () => {
       const client = await apiClient(server.url, gateToken)
       const request = passingGateRequest()
-      const first = await Effect.runPromise(client.gate.evaluate({ payload: request }))
+      const first = await Effect.runPromise(client.gate.evaluate({ payload: request, headers: {} }))
       const changed = await Effect.runPromise(client.gate.evaluate({
-        payload: { ...request, artifact: { digest: `sha256:${"ab".repeat(32)}` }, release: { ...request.release, sourceSha: "other" } }
+        payload: { ...request, artifact: { digest: `sha256:${"ab".repeat(32)}` }, release: { ...request.release, sourceSha: "other" } },
+        headers: {}
       }))
       expect(changed.passportId).toBe(first.passportId)
       expect(changed.blockers.map((b) => b.code).sort()).toEqual(["artifact.digest_mismatch", "release.source_sha_mismatch"])
       const passport = await database.db.selectFrom("passports").select(["artifact_digest", "source_sha"]).where("id", "=", first.passportId).executeTakeFirstOrThrow()
       expect(passport).toEqual({ artifact_digest: request.artifact.digest, source_sha: request.release.sourceSha })
+    })
+
+    describe("with an Idempotency-Key", () => {
+      const keyed = (key: string) => ({ authorization: `Bearer ${gateToken}`, "idempotency-key": key })
+      const evaluationsOf = (passportId: string) =>
+        database.db.selectFrom("gate_evaluations").select("id").where("passport_id", "=", passportId).execute()
+
+      it("a retry records no second evaluation and gets exactly the first answer", async () => {
+        const body = JSON.stringify(passingGateRequest())
+        const first = await rawPost(gateUrl(), body, keyed("retry-key-1"))
+        expect(first.status, first.text).toBe(200)
+        const before = await rowCounts(database)
+        const retried = await rawPost(gateUrl(), body, keyed("retry-key-1"))
+        expect(retried.status).toBe(200)
+        expect(retried.json).toEqual(first.json)
+        expect(await rowCounts(database)).toEqual(before)
+        expect(await evaluationsOf(first.json.passportId)).toEqual([{ id: first.json.evaluationId }])
+        // The same body without the key is a new request: a second evaluation.
+        const unkeyed = await rawPost(gateUrl(), body, { authorization: `Bearer ${gateToken}` })
+        expect(unkeyed.json.evaluationId).not.toBe(first.json.evaluationId)
+        expect(await evaluationsOf(first.json.passportId)).toHaveLength(2)
+      })
+
+      it("the same key and body sent twice at once: one evaluation, both answered with it", async () => {
+        const body = JSON.stringify(passingGateRequest())
+        const answers = await Promise.all([1, 2, 3].map(() => rawPost(gateUrl(), body, keyed("retry-key-race"))))
+        for (const answer of answers) expect(answer.status, answer.text).toBe(200)
+        expect(answers[1]!.json).toEqual(answers[0]!.json)
+        expect(answers[2]!.json).toEqual(answers[0]!.json)
+        expect(await evaluationsOf(answers[0]!.json.passportId)).toHaveLength(1)
+      })
+
+      it("409 idempotency.key_reused for the key with another body, and nothing is recorded", async () => {
+        const request = passingGateRequest()
+        const first = await rawPost(gateUrl(), JSON.stringify(request), keyed("retry-key-2"))
+        expect(first.status).toBe(200)
+        const before = await rowCounts(database)
+        const other = await rawPost(gateUrl(), JSON.stringify({ ...request, mode: "shadow" }), keyed("retry-key-2"))
+        expect(other.status).toBe(409)
+        expect(other.headers.get("content-type")).toContain("application/problem+json")
+        expect(other.json).toMatchObject({ status: 409, code: "idempotency.key_reused" })
+        expect(await rowCounts(database)).toEqual(before)
+      })
+
+      it("a key that is not 1-200 visible ASCII characters is refused before anything is read", async () => {
+        const before = await rowCounts(database)
+        for (const key of ["has space", "x".repeat(201)]) {
+          const response = await rawPost(gateUrl(), JSON.stringify(passingGateRequest()), keyed(key))
+          expect(response.status, key).toBe(422)
+          expect(response.json.code, key).toBe("request.invalid")
+        }
+        expect(await rowCounts(database)).toEqual(before)
+      })
     })
 
     describe("fails closed: a refused request writes nothing", () => {

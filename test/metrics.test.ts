@@ -71,7 +71,7 @@ for (const choice of await adapterChoices()) {
       const { text: beforeText, families: before } = await scrapeText(apiMetrics(), metricsToken)
       const client = await apiClient(server.url, pipelineToken)
       const request = passingGateRequest({ service: { name: "metrics-api", namespace: "apps-metrics", environment: "staging" } })
-      const answer = await Effect.runPromise(client.gate.evaluate({ payload: request }))
+      const answer = await Effect.runPromise(client.gate.evaluate({ payload: request, headers: {} }))
       expect(answer.verdict).toBe("pass")
       const { text: afterText, families: after } = await scrapeText(apiMetrics(), metricsToken)
 

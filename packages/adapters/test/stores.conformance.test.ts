@@ -1,6 +1,6 @@
 import { StoreUnavailable } from "@releasepassport/core"
 import type { Stores } from "../src/index.ts"
-import type { GateFacts, Verdict } from "@releasepassport/core"
+import type { CandidateOutcome, GateFacts, IdempotencyClaim, Verdict } from "@releasepassport/core"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeStores, migrateToLatest, openDatabase } from "../src/index.ts"
@@ -50,6 +50,8 @@ for (const choice of await adapterChoices()) {
       readonly environment?: string
       readonly now?: Date
       readonly decide?: (facts: GateFacts) => Verdict
+      readonly idempotency?: IdempotencyClaim
+      readonly candidate?: CandidateOutcome
     } = {}) =>
       Effect.gen(function*() {
         const now = overrides.now ?? NOW
@@ -71,6 +73,8 @@ for (const choice of await adapterChoices()) {
             request: { any: "thing" },
             tokenId: null,
             evidenceIds: facts.evidence.map((item) => item.id),
+            ...(overrides.idempotency !== undefined ? { idempotency: overrides.idempotency } : {}),
+            ...(overrides.candidate !== undefined ? { candidate: overrides.candidate } : {}),
             now
           })
           if (recorded._tag === "Recorded") return recorded
@@ -383,6 +387,125 @@ for (const choice of await adapterChoices()) {
         const mine = await run(record("rel-iso"))
         const theirs = await run(record("rel-iso", { workspaceId: other.id }))
         expect(theirs.passport.id).not.toBe(mine.passport.id)
+      })
+    })
+
+    describe("gate evaluations with an Idempotency-Key", () => {
+      const claim = (key: string, requestHash = "hash-a"): IdempotencyClaim => ({ key, requestHash, route: "gate/evaluate", windowMs: 86_400_000 })
+      const evaluationsOf = (passportId: string) =>
+        database.db.selectFrom("gate_evaluations").select("id").where("passport_id", "=", passportId).execute()
+      const candidate: CandidateOutcome = { verdict: "fail", blockers: [{ code: "c.d", policy: "gate", message: "m" }], warnings: [], revision: "cand", bundleDigest: "sha256:11" }
+
+      it("a replay answers the first record exactly and writes nothing: one evaluation", async () => {
+        const first = await run(record("rel-idem-1", { idempotency: claim("gate-key-1"), candidate }))
+        expect(first.replayed).toBe(false)
+        const before = await rowCounts(database)
+        // What the retry decided differs (a later clock, another verdict): the first answer stands.
+        const again = await run(record("rel-idem-1", {
+          idempotency: claim("gate-key-1"),
+          now: later(60_000),
+          decide: () => verdict({ verdict: "fail", allowed: false, evaluatedAt: later(60_000).toISOString() })
+        }))
+        const { _tag, replayed, ...answer } = again
+        const { _tag: _firstTag, replayed: _firstReplayed, ...firstAnswer } = first
+        expect(replayed).toBe(true)
+        expect(answer).toEqual(firstAnswer)
+        expect(answer.candidate).toEqual(candidate)
+        expect(answer.policy).toEqual(verdict().policy)
+        expect(await rowCounts(database)).toEqual(before)
+        expect(await evaluationsOf(first.passport.id)).toEqual([{ id: first.evaluation.id }])
+        // The read-only check answers the same, before any policy runs.
+        expect(await run(stores.passports.gateReplay({ workspaceId, idempotency: claim("gate-key-1"), now: later(60_000) }))).toEqual(firstAnswer)
+        expect(await run(stores.passports.gateReplay({ workspaceId, idempotency: claim("gate-key-unknown"), now: later(60_000) }))).toBeUndefined()
+      })
+
+      it("the key with another request is IdempotencyKeyReused and writes nothing", async () => {
+        const first = await run(record("rel-idem-2", { idempotency: claim("gate-key-2") }))
+        const before = await rowCounts(database)
+        const reused = await run(Effect.flip(record("rel-idem-2", { idempotency: claim("gate-key-2", "hash-b"), now: later(1) })))
+        expect(reused).toMatchObject({ _tag: "IdempotencyKeyReused", key: "gate-key-2" })
+        const checked = await run(Effect.flip(stores.passports.gateReplay({ workspaceId, idempotency: claim("gate-key-2", "hash-b"), now: later(1) })))
+        expect(checked._tag).toBe("IdempotencyKeyReused")
+        expect(await rowCounts(database)).toEqual(before)
+        expect(await evaluationsOf(first.passport.id)).toHaveLength(1)
+      })
+
+      it("keys of the evidence route never answer the gate's", async () => {
+        const gate = await run(record("rel-idem-route", { idempotency: { ...claim("shared-key"), route: "evidence/ingest" } }))
+        const other = await run(record("rel-idem-route", { idempotency: claim("shared-key", "hash-other"), now: later(1) }))
+        expect(other.replayed).toBe(false)
+        expect(other.evaluation.id).not.toBe(gate.evaluation.id)
+      })
+
+      it("concurrent identical requests for a new release record one evaluation, and all answer it", async () => {
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+          run(record("rel-idem-race", { idempotency: claim("gate-key-race"), now: later(i), decide: () => verdict({ evaluatedAt: later(i).toISOString() }) }))
+        ))
+        expect(new Set(results.map((r) => r.evaluation.id)).size).toBe(1)
+        expect(results.filter((r) => !r.replayed)).toHaveLength(1)
+        const passports = await database.db.selectFrom("passports").where("release_id", "=", "rel-idem-race").selectAll().execute()
+        expect(passports).toHaveLength(1)
+        expect(await evaluationsOf(passports[0]!.id)).toHaveLength(1)
+      })
+
+      it("a Stale record gives its claim back, so the retry that decides again records", async () => {
+        const identity = {
+          workspaceId,
+          service: { namespace: "apps", name: "checkout" },
+          releaseId: "rel-idem-stale",
+          artifactDigest: "sha256:first",
+          sourceSha: "abc",
+          now: later(40)
+        }
+        // Two requests read the facts of the new release: each decides on a passport of its own.
+        const [facts, keyed] = await Promise.all([run(stores.passports.gateFacts(identity)), run(stores.passports.gateFacts(identity))])
+        const write = (decidedOn: GateFacts, idempotency?: IdempotencyClaim) =>
+          run(stores.passports.recordGateEvaluation({
+            identity,
+            decidedOn,
+            environment: "production",
+            verdict: verdict(),
+            request: {},
+            tokenId: null,
+            evidenceIds: [],
+            ...(idempotency !== undefined ? { idempotency } : {}),
+            now: later(41)
+          }))
+        // Someone without a key creates the passport after both read the facts.
+        expect((await write(facts))._tag).toBe("Recorded")
+        const before = await rowCounts(database)
+        expect(await write(keyed, claim("gate-key-stale"))).toEqual({ _tag: "Stale" })
+        expect(await rowCounts(database)).toEqual(before)
+        const retried = await write(await run(stores.passports.gateFacts(identity)), claim("gate-key-stale"))
+        expect(retried).toMatchObject({ _tag: "Recorded", replayed: false })
+      })
+
+      it("keys are per workspace: another workspace's same key is its own", async () => {
+        const other = await run(stores.workspaces.create({ slug: "idem-ws", name: "Idem", now: NOW }))
+        const mine = await run(record("rel-idem-ws", { idempotency: claim("gate-key-ws") }))
+        const theirs = await run(record("rel-idem-ws", { workspaceId: other.id, idempotency: claim("gate-key-ws", "hash-b") }))
+        expect(theirs.replayed).toBe(false)
+        expect(theirs.passport.id).not.toBe(mine.passport.id)
+        expect(await run(stores.passports.gateReplay({ workspaceId: other.id, idempotency: claim("gate-key-ws", "hash-b"), now: NOW })))
+          .toMatchObject({ evaluation: { id: theirs.evaluation.id } })
+        // Workspace A's key still answers A's first record.
+        const again = await run(record("rel-idem-ws", { idempotency: claim("gate-key-ws") }))
+        expect(again).toMatchObject({ replayed: true, evaluation: { id: mine.evaluation.id } })
+      })
+
+      it("a key is remembered for its window only: after it, the same key records again", async () => {
+        const ws = await run(stores.workspaces.create({ slug: "idem-window", name: "Window", now: NOW }))
+        const first = await run(record("rel-idem-window", { workspaceId: ws.id, idempotency: claim("gate-key-window") }))
+        const pastWindow = later(86_400_000 + 1)
+        expect(await run(stores.passports.gateReplay({ workspaceId: ws.id, idempotency: claim("gate-key-window"), now: pastWindow }))).toBeUndefined()
+        const second = await run(record("rel-idem-window", {
+          workspaceId: ws.id,
+          idempotency: claim("gate-key-window"),
+          now: pastWindow,
+          decide: () => verdict({ evaluatedAt: pastWindow.toISOString() })
+        }))
+        expect(second.replayed).toBe(false)
+        expect(second.evaluation.id).not.toBe(first.evaluation.id)
       })
     })
 

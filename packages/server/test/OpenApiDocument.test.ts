@@ -37,6 +37,17 @@ describe("the OpenAPI document", () => {
     for (const status of ["401", "403", "404", "409", "413", "415", "422", "429", "503"]) expect(statuses.has(status), status).toBe(true)
   })
 
+  it("the gate and evidence routes document their Idempotency-Key header and its 409", () => {
+    for (const route of ["/releasepassport/v1/gate/evaluate", "/releasepassport/v1/evidence/ingest"]) {
+      const operation = spec.paths[route].post
+      const header = operation.parameters.find((p: any) => p.in === "header" && p.name === "idempotency-key")
+      expect(header, route).toMatchObject({ required: false, schema: { type: "string", minLength: 1, maxLength: 200 } })
+      expect(header.description, route).toContain("idempotency.key_reused")
+      expect(operation.responses["409"].description, route).toContain("idempotency.key_reused")
+      expect(operation.responses["409"].content["application/problem+json"], route).toBeDefined()
+    }
+  })
+
   it("servers, license and the package version", () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, "packages/server/package.json"), "utf8"))
     expect(API_VERSION).toBe(pkg.version)

@@ -7,12 +7,14 @@ import type {
   PassportDetail,
   PassportListQuery,
   PassportOverviewQuery,
+  RecordedGateEvaluation,
   RecordGateEvaluation,
   Stamp
 } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, GateEvaluationRow, PassportStampRow, Tables } from "../schema.ts"
+import { claimIdempotencyKey, readAnswer, releaseClaim, rememberAnswer } from "./idempotencyRows.ts"
 import { newId } from "./ids.ts"
 import { findOrCreatePassport, selectByIdentity, toEvidenceFacts, toPassport } from "./passportRows.ts"
 import { toCount } from "./SqlRunner.ts"
@@ -71,15 +73,26 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
   const recordGateEvaluation = (input: RecordGateEvaluation) =>
     sql.transaction((trx) =>
       Effect.gen(function*() {
-        const { verdict } = input
+        const { verdict, idempotency } = input
         const nowIso = input.now.toISOString()
+        const scope = { workspaceId: input.identity.workspaceId, now: input.now }
+        // The key first: a retry, or a twin racing this one, waits here for the first to commit
+        // and then answers what it recorded, so one request records one evaluation.
+        if (idempotency !== undefined) {
+          const replay = yield* claimIdempotencyKey(sql, trx, scope, idempotency)
+          if (replay !== undefined) return { _tag: "Recorded" as const, replayed: true, ...(replay.answer as RecordedGateEvaluation) }
+        }
         // A known release: its update time moves forward (never back) and the row comes back in
         // the same statement. A new one is created here, with this, its first evaluation.
         const passport = input.decidedOn.exists
           ? yield* touchReturning(trx, input.decidedOn.passport.id, nowIso)
           : yield* findOrCreatePassport(sql, trx, input.identity, input.decidedOn.passport.id)
         // Created by someone else since the facts were read: they described a passport that never was.
-        if (passport.id !== input.decidedOn.passport.id) return { _tag: "Stale" as const }
+        if (passport.id !== input.decidedOn.passport.id) {
+          // The caller decides again and records again with the same key: it must find it free.
+          if (idempotency !== undefined) yield* releaseClaim(sql, trx, scope, idempotency)
+          return { _tag: "Stale" as const }
+        }
         const row: GateEvaluationRow = {
           id: newId("ge"),
           workspace_id: passport.workspaceId,
@@ -122,8 +135,20 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
             }).where("passport_stamps.evaluated_at", "<=", stamp.evaluated_at)
           ).execute()
         )
-        return { _tag: "Recorded" as const, passport, evaluation: toEvaluation(row) }
+        const recorded: RecordedGateEvaluation = {
+          passport,
+          evaluation: toEvaluation(row),
+          policy: verdict.policy,
+          candidate: input.candidate ?? null
+        }
+        if (idempotency !== undefined) yield* rememberAnswer(sql, trx, scope, idempotency, recorded)
+        return { _tag: "Recorded" as const, replayed: false, ...recorded }
       })
+    )
+
+  const gateReplay = (input: Parameters<PassportStore["Service"]["gateReplay"]>[0]) =>
+    readAnswer(sql, { workspaceId: input.workspaceId, now: input.now }, input.idempotency).pipe(
+      Effect.map((found) => found?.answer as RecordedGateEvaluation | undefined)
     )
 
   const toStamp = (row: PassportStampRow): Stamp => ({
@@ -336,5 +361,5 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
       ).executeTakeFirst()
     ).pipe(Effect.map((result) => Number(result.numDeletedRows)))
 
-  return PassportStore.of({ gateFacts, recordGateEvaluation, list, find, findDetail, overview, pruneEvaluations })
+  return PassportStore.of({ gateFacts, recordGateEvaluation, gateReplay, list, find, findDetail, overview, pruneEvaluations })
 }

@@ -1,5 +1,7 @@
 import { Finding, Verdict, VerdictKind } from "@releasepassport/core"
+import type { GateRequest, RecordedGateEvaluation } from "@releasepassport/core"
 import { Schema } from "effect"
+import { verdictOf } from "../passports/PassportViews.ts"
 
 // The verdict as core decides it (without its timing, which is for logs), and where it is recorded.
 const { durationMs: _durationMs, ...verdictFields } = Verdict.fields
@@ -22,3 +24,19 @@ export const GateResponse = Schema.Struct({
 })
 export type GateResponse = typeof GateResponse.Type
 
+
+/**
+ * The answer to a gate request, from what recording it stored: the same function answers the
+ * first request and every replay of its `Idempotency-Key`, so they cannot differ.
+ */
+export const gateResponseOf = (request: GateRequest, recorded: RecordedGateEvaluation): GateResponse => ({
+  evaluationId: recorded.evaluation.id,
+  passportId: recorded.passport.id,
+  ...verdictOf(recorded.evaluation),
+  policy: recorded.policy,
+  evaluatedAt: recorded.evaluation.evaluatedAt,
+  service: request.service,
+  release: { releaseId: request.release.releaseId, sourceSha: request.release.sourceSha },
+  artifact: { digest: request.artifact.digest },
+  ...(recorded.candidate !== null ? { candidate: recorded.candidate } : {})
+})

@@ -4,7 +4,8 @@ import type { StoreUnavailable } from "../errors.ts"
 import type { Finding } from "../Finding.ts"
 import type { GateMode } from "../GateRequest.ts"
 import type { EvidenceFacts, PassportFacts, PolicyInput } from "../PolicyInput.ts"
-import type { Verdict, VerdictKind } from "../Verdict.ts"
+import type { PolicyRef, Verdict, VerdictKind } from "../Verdict.ts"
+import type { IdempotencyClaim, IdempotencyKeyReused } from "./Idempotency.ts"
 
 export interface Passport extends PassportFacts {
   readonly workspaceId: string
@@ -92,7 +93,25 @@ export interface RecordGateEvaluation {
   readonly candidate?: CandidateOutcome
   /** The exact input the policy decided on (built from sanitized facts), so the decision can be replayed. */
   readonly policyInput?: PolicyInput
+  /**
+   * With an `Idempotency-Key`: claimed inside the same transaction, so however many times a
+   * request is retried (or races itself) one evaluation is recorded; a replay answers the first
+   * record and writes nothing; the key with another `requestHash` is `IdempotencyKeyReused`.
+   */
+  readonly idempotency?: IdempotencyClaim
   readonly now: Date
+}
+
+/**
+ * What recording an evaluation answered: kept with its `Idempotency-Key`, so a replay answers
+ * exactly the same (the passport as it was then, the evaluation, the policy that decided and
+ * the candidate's shadow verdict).
+ */
+export interface RecordedGateEvaluation {
+  readonly passport: Passport
+  readonly evaluation: GateEvaluation
+  readonly policy: PolicyRef
+  readonly candidate: CandidateOutcome | null
 }
 
 /** Filters of the passport list; every one narrows (AND). */
@@ -188,13 +207,25 @@ export class PassportStore extends Context.Service<PassportStore, {
    * evaluation, moves the environment's stamp (never back in time) and the passport's update
    * time. If anything fails, nothing is written. `Stale` (and nothing written) when another
    * request created the release's passport after the facts were read: the verdict was decided
-   * on a passport that never existed, so the caller reads the facts again.
+   * on a passport that never existed, so the caller reads the facts again. With
+   * `idempotency`, a key already answered gives that answer back (`replayed`, nothing written).
    */
   readonly recordGateEvaluation: (input: RecordGateEvaluation) => Effect.Effect<
-    | { readonly _tag: "Recorded"; readonly passport: Passport; readonly evaluation: GateEvaluation }
+    | ({ readonly _tag: "Recorded"; readonly replayed: boolean } & RecordedGateEvaluation)
     | { readonly _tag: "Stale" },
-    StoreUnavailable
+    StoreUnavailable | IdempotencyKeyReused
   >
+  /**
+   * Reads only: the first answer to a key still within its window (undefined when the key is
+   * unknown or expired), or `IdempotencyKeyReused` when it was claimed for another request.
+   * Lets a retried request skip the policy evaluation; the claim itself is made by
+   * `recordGateEvaluation`.
+   */
+  readonly gateReplay: (input: {
+    readonly workspaceId: string
+    readonly idempotency: IdempotencyClaim
+    readonly now: Date
+  }) => Effect.Effect<RecordedGateEvaluation | undefined, StoreUnavailable | IdempotencyKeyReused>
   /**
    * Deletes at most `limit` gate evaluations made before `before`, never one that a passport's
    * stamp points at (each environment's latest verdict stays). Returns how many went; the caller

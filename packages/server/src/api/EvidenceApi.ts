@@ -1,19 +1,15 @@
 import { EvidenceBatch, EvidenceIngestResult } from "@releasepassport/core"
-import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "effect/http-api"
 import { Conflict, InvalidRequest, ServiceUnavailable } from "./Problems.ts"
 import { EvidenceRejections } from "./EvidenceRejections.ts"
+import { IdempotencyKeyHeader } from "./IdempotencyKey.ts"
 import { AcceptedScopes, BearerToken } from "./Security.ts"
 
 export class EvidenceApi extends HttpApiGroup.make("evidence")
   .add(
     HttpApiEndpoint.post("ingest", "/evidence/ingest", {
       payload: EvidenceBatch,
-      headers: {
-        "idempotency-key": Schema.optionalKey(
-          Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200), Schema.isPattern(/^[\x21-\x7e]+$/))
-        )
-      },
+      headers: IdempotencyKeyHeader,
       success: EvidenceIngestResult,
       error: [InvalidRequest, Conflict, ServiceUnavailable]
     }).annotate(AcceptedScopes, ["evidence:ingest"])

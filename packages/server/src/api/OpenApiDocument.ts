@@ -10,7 +10,12 @@
 /** The package version (kept equal to packages/server/package.json by the test). */
 export const API_VERSION = "0.1.0"
 
-export const OPERATION_DOCS: Record<string, { readonly summary: string; readonly description?: string }> = {
+export const OPERATION_DOCS: Record<string, {
+  readonly summary: string
+  readonly description?: string
+  /** What a declared status means on this operation (the definition only names its class, e.g. "Conflict"). */
+  readonly responses?: Record<string, string>
+}> = {
   "system.healthz": {
     summary: "Liveness",
     description: "200 while the process serves requests; no database access. For liveness probes."
@@ -19,14 +24,24 @@ export const OPERATION_DOCS: Record<string, { readonly summary: string; readonly
     summary: "Readiness",
     description: "200 when the database answers and a policy bundle is loaded; 503 otherwise. For readiness probes and load balancers."
   },
-  "gate.evaluate": { summary: "Evaluate a release gate" },
+  "gate.evaluate": {
+    summary: "Evaluate a release gate",
+    responses: {
+      "409": "The Idempotency-Key was already used with another body in this workspace (`idempotency.key_reused`); nothing was recorded."
+    }
+  },
   "auth.login": { summary: "Sign in to the console" },
   "auth.logout": { summary: "Sign out" },
   "auth.session": { summary: "The current console session" },
   "tokens.list": { summary: "List API tokens" },
   "tokens.create": { summary: "Create an API token" },
   "tokens.revoke": { summary: "Revoke an API token" },
-  "evidence.ingest": { summary: "Attach evidence to a release" },
+  "evidence.ingest": {
+    summary: "Attach evidence to a release",
+    responses: {
+      "409": "The Idempotency-Key was already used with another body in this workspace (`idempotency.key_reused`), or an item's identity belongs to another release's passport (`evidence.identity_conflict`); nothing was stored."
+    }
+  },
   "passports.list": { summary: "List passports" },
   "passports.get": { summary: "Read a passport" },
   "passports.comment": { summary: "Comment on a passport" },
@@ -83,6 +98,12 @@ const WITH_BODY: Record<string, ReturnType<typeof problem>> = {
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"]
 
+/** Headers that mean the same on every operation that takes them. */
+const HEADER_DOCS: Record<string, string> = {
+  "idempotency-key":
+    "Makes a retry safe: within 24 hours, a request with the same key and the same body (in the same workspace) gets the first answer and records nothing new; the same key with another body is refused with 409 `idempotency.key_reused`. 1-200 visible ASCII characters; a fresh random value per logical request (the CLI sends one per invocation)."
+}
+
 export const documentOpenApi = (spec: Record<string, any>): Record<string, any> => {
   const paths: Record<string, Record<string, any>> = {}
   for (const [path, item] of Object.entries<Record<string, any>>(spec["paths"] ?? {})) {
@@ -101,12 +122,22 @@ export const documentOpenApi = (spec: Record<string, any>): Record<string, any> 
           ])
         )
       }
+      const parameters = operation.parameters === undefined ? undefined : operation.parameters.map((parameter: Record<string, any>) =>
+        parameter["in"] === "header" && HEADER_DOCS[parameter["name"]] !== undefined && parameter["description"] === undefined
+          ? { ...parameter, description: HEADER_DOCS[parameter["name"]] }
+          : parameter
+      )
+      const responses: Record<string, any> = { ...operation.responses }
+      for (const [status, description] of Object.entries(docs?.responses ?? {})) {
+        if (responses[status] !== undefined) responses[status] = { ...responses[status], description }
+      }
       operations[method] = {
         ...operation,
+        ...(parameters !== undefined ? { parameters } : {}),
         ...(docs !== undefined ? { summary: docs.summary } : {}),
         ...(operation.description === undefined && docs?.description !== undefined ? { description: docs.description } : {}),
         ...(requestBody !== undefined ? { requestBody } : {}),
-        responses: { ...EVERY_ROUTE, ...(requestBody !== undefined ? WITH_BODY : {}), ...operation.responses }
+        responses: { ...EVERY_ROUTE, ...(requestBody !== undefined ? WITH_BODY : {}), ...responses }
       }
     }
     paths[path] = operations

@@ -10,10 +10,10 @@ export const GateHandlers = HttpApiBuilder.group(
   "gate",
   Effect.fn(function*(handlers) {
     const gate = yield* Gate
-    return handlers.handle("evaluate", ({ payload }) =>
+    return handlers.handle("evaluate", ({ payload, headers }) =>
       Effect.gen(function*() {
         const token = yield* CurrentToken
-        return yield* gate.evaluate(payload, token)
+        return yield* gate.evaluate(payload, token, headers["idempotency-key"])
       }).pipe(answerProblems))
   })
 )
