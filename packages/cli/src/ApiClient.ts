@@ -26,7 +26,7 @@ export const timeoutFlag = Flag.Int("timeout").pipe(
 /** `--retries`: how many times a transient failure is tried again, with exponential backoff. */
 export const retriesFlag = Flag.Int("retries").pipe(
   Flag.withDescription(
-    "Retries after a transient failure (server unreachable, 503 starting or database unavailable), with backoff 1s, 2s, 4s... (default 3). Env: RELEASEPASSPORT_RETRIES"
+    "Retries after a transient failure (server unreachable, 503 starting or database unavailable, no answer in time, another 5xx), with backoff 1s, 2s, 4s... (default 3); every attempt carries the same Idempotency-Key. Env: RELEASEPASSPORT_RETRIES"
   ),
   Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_RETRIES")),
   Flag.withDefault(3)
@@ -36,16 +36,24 @@ export const retriesFlag = Flag.Int("retries").pipe(
  * Which failures are worth another attempt. `refused`: the request never reached a server
  * (connection refused, DNS), or the server answered 503 (starting, database or policy
  * unavailable) and therefore recorded nothing: safe for any request. `timeout`: no answer in
- * time, so the server may have acted: safe only for requests that carry an Idempotency-Key.
+ * time, so the server may have acted; `server`: another 5xx (a defect, or a proxy in front
+ * that gave up: 502, 504), which may also come after the server acted. Both are safe only
+ * for requests that carry an Idempotency-Key.
  */
-export type TransientFailure = "refused" | "timeout"
+export type TransientFailure = "refused" | "timeout" | "server"
 
 const transientKind = (error: unknown): TransientFailure | undefined => {
-  const failure = error as { _tag?: unknown; status?: unknown; reason?: { _tag?: string; response?: unknown } }
+  const failure = error as { _tag?: unknown; status?: unknown; reason?: { _tag?: string; response?: { status?: unknown } } }
   if (typeof failure !== "object" || failure === null) return undefined
   if (failure._tag === "TimeoutError") return "timeout"
   if (failure.status === 503) return "refused"
-  if (failure._tag === "HttpClientError" && failure.reason?.response === undefined) return "refused"
+  if (typeof failure.status === "number" && failure.status >= 500) return "server"
+  if (failure._tag === "HttpClientError") {
+    const status = failure.reason?.response?.status
+    if (status === undefined) return "refused"
+    if (status === 503) return "refused"
+    if (typeof status === "number" && status >= 500) return "server"
+  }
   return undefined
 }
 

@@ -82,7 +82,7 @@ const ingest = Command.make(
       // timeout, when the first attempt may have been stored, gets the first answer back.
       const idempotencyKey = Option.isSome(flags.idempotencyKey) ? flags.idempotencyKey.value : `rp-cli-${randomUUID()}`
       return yield* callApi(
-        { baseUrl: flags.url, token: flags.token, timeoutMs: flags.timeout * 1000, retries: flags.retries, retryOn: ["refused", "timeout"] },
+        { baseUrl: flags.url, token: flags.token, timeoutMs: flags.timeout * 1000, retries: flags.retries, retryOn: ["refused", "timeout", "server"] },
         (client) => client.evidence.ingest({ payload, headers: { "idempotency-key": idempotencyKey } })
       ).pipe(Effect.mapError((error) => error.message))
     }).pipe(Effect.result)

@@ -1,5 +1,6 @@
-import { Console, Effect, Schema } from "effect"
+import { Console, Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
+import { randomUUID } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { text } from "node:stream/consumers"
 import { GateResponse } from "@releasepassport/app"
@@ -35,6 +36,12 @@ const evaluate = Command.make(
     token: tokenFlag,
     file: Flag.String("file").pipe(Flag.withDescription("Gate request JSON (see the API reference); - reads stdin")),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print the answer as JSON"), Flag.withDefault(false)),
+    idempotencyKey: Flag.String("idempotency-key").pipe(
+      Flag.withDescription(
+        "Idempotency-Key header (default: a fresh one per invocation): every retry, and a rerun with the same key, records one evaluation and gets the first answer"
+      ),
+      Flag.optional
+    ),
     timeout: timeoutFlag,
     retries: retriesFlag
   },
@@ -50,11 +57,13 @@ const evaluate = Command.make(
       const payload = yield* Schema.decodeUnknownEffect(GateRequest)(body, { errors: "all" }).pipe(
         Effect.mapError((error) => `${flags.file} is not a gate request:\n${error.message}`)
       )
-      // Retried only when the server cannot have recorded an evaluation (unreachable, or 503): the
-      // gate takes no Idempotency-Key yet, so a retry after a timeout could record a second one.
+      // Every attempt carries the same key (the caller's, else one made here), so a retry after a
+      // timeout, when the first attempt may have recorded an evaluation, gets that one back
+      // instead of recording a second.
+      const idempotencyKey = Option.isSome(flags.idempotencyKey) ? flags.idempotencyKey.value : `rp-cli-${randomUUID()}`
       return yield* callApi(
-        { baseUrl: flags.url, token: flags.token, timeoutMs: flags.timeout * 1000, retries: flags.retries, retryOn: ["refused"] },
-        (client) => client.gate.evaluate({ payload })
+        { baseUrl: flags.url, token: flags.token, timeoutMs: flags.timeout * 1000, retries: flags.retries, retryOn: ["refused", "timeout", "server"] },
+        (client) => client.gate.evaluate({ payload, headers: { "idempotency-key": idempotencyKey } })
       ).pipe(
         Effect.mapError((error) => error.message)
       )
@@ -71,7 +80,7 @@ const evaluate = Command.make(
   })
 ).pipe(
   Command.withDescription(
-    "Ask the server for a verdict. Exit 0 allowed, 1 blocked, 2 verdict error (the policy could not decide), unreachable or refused."
+    "Ask the server for a verdict. Transient failures (unreachable, 503, no answer in time, another 5xx) are retried with the same Idempotency-Key, so a retry never records a second evaluation. Exit 0 allowed, 1 blocked, 2 verdict error (the policy could not decide), unreachable or refused."
   ),
   Command.withExamples([{
     command: "RELEASEPASSPORT_TOKEN=rp_... releasepassport gate evaluate --url https://rp.example.com --file gate.json",
