@@ -31,6 +31,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
   /** The rules the one shadow evaluation would have blocked on: what the impact report must show. */
   let shadowCodes: Array<string> = []
   const ids = {} as { blocked: string; passing: string; hostile: string; shadow: string }
+  let passingRequest: GateRequest
   /** What the gate answered, per environment and verdict: what the overview must count. */
   const expected: Record<string, Record<string, number>> = {}
 
@@ -78,7 +79,8 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     const blocked = passingGateRequest({ service: { name: "payments-api", namespace: "apps", environment: "production" } })
     await ingest(blocked, "run-1", [{ type: "smoke", status: "failed", summary: "smoke failed: 3 of 40 checks" }])
     ids.blocked = (await gate(blocked)).passportId
-    ids.passing = (await gate(passingGateRequest({ service: { name: "search-api", namespace: "apps", environment: "staging" } }))).passportId
+    passingRequest = passingGateRequest({ service: { name: "search-api", namespace: "apps", environment: "staging" } })
+    ids.passing = (await gate(passingRequest)).passportId
     const shadow = await gate(passingGateRequest({ mode: "shadow", service: { name: "cart-api", namespace: "apps", environment: "production" } }))
     ids.shadow = shadow.passportId
     shadowCodes = shadow.blockers.map((blocker) => blocker.code)
@@ -308,6 +310,24 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     expect(apiAnswer.status).toBe(401)
     await context.close()
   }, 90_000)
+
+  it("the evidence timeline measures each version's age against the policy's maximum and marks the stale ones", async () => {
+    const old = new Date(Date.now() - 3 * 86_400_000 - 60_000).toISOString()
+    await ingest(passingRequest, "lint-old", [{ type: "lint", status: "passed", summary: "lint from three days ago", observedAt: old }])
+    await ingest(passingRequest, "lint-new", [{ type: "lint", status: "passed", summary: "lint just now" }])
+    const { context, page, check, go } = await open()
+    await signIn(page, "viewer")
+    await go(`/console/passports/${ids.passing}`)
+    // The shipped policy's default: one day; staging sets none of its own.
+    expect(await page.getByTestId("evidence-max-age").textContent()).toBe("Ages are measured against the policy's maximum evidence age of 1 d (for staging).")
+    const row = (summary: string) => page.getByTestId("evidence-row").filter({ hasText: summary })
+    expect(await row("lint from three days ago").getByTestId("evidence-age").textContent()).toBe("3 d of 1 d max ⏱ stale")
+    expect(await row("lint from three days ago").getByTestId("evidence-stale").isVisible()).toBe(true)
+    expect(await row("lint just now").getByTestId("evidence-age").textContent()).toMatch(/^\d+ (s|min) of 1 d max$/)
+    expect(await row("lint just now").getByTestId("evidence-stale").count()).toBe(0)
+    await check()
+    await context.close()
+  })
 
   it("reports: shadow impact by rule (table and chart), downloads for the window, a report link on passports", async () => {
     const { context, page, check, go } = await open()
