@@ -7,6 +7,7 @@ import {
   isSameOrigin,
   LicenseService,
   NewComment,
+  Overview,
   Passports,
   Reports,
   SessionPolicy,
@@ -80,6 +81,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
     const assets = loadAssets()
     const sessions = yield* ConsoleSessions
     const passports = yield* Passports
+    const overviews = yield* Overview
     const comments = yield* Comments
     const tokens = yield* Tokens
     const integrations = yield* Integrations
@@ -229,14 +231,8 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
 
     // ---- overview --------------------------------------------------------------------------
     yield* router.add("GET", "/console", signedInPage((current) =>
-      Effect.gen(function*() {
-        const [overview, connectors, license] = yield* Effect.all([
-          passports.overview(current.reader, { days: 30 }),
-          integrations.list(current.membership.workspace.id),
-          licenses.status({ workspaceId: current.membership.workspace.id })
-        ], { concurrency: "unbounded" })
-        return render(view(OverviewPage, { visit: current, assets, overview, connectors, license }))
-      })))
+      Effect.map(overviews.workspace(current.reader, { days: 30 }), (overview) =>
+        render(view(OverviewPage, { visit: current, assets, overview })))))
 
     // ---- passports -------------------------------------------------------------------------
     const filtersOf = (url: URL): { readonly values: FilterValues; readonly query: PassportFilters } | PageRefused => {
