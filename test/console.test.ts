@@ -329,6 +329,31 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     await context.close()
   })
 
+  it("the overview refreshes in place every minute, with the new numbers and the chart drawn again", async () => {
+    const { context, page, check } = await open()
+    // The page's own timers, on a clock the test moves: the real `every 60s`, not a stand-in.
+    await page.clock.install()
+    await signIn(page, "viewer")
+    const chart = page.locator("#verdicts-chart .uplot canvas")
+    await expect.poll(() => chart.count()).toBe(1)
+    const today = new Date().toISOString().slice(0, 10)
+    const passedToday = async () => Number(await page.locator("[data-testid=per-day] tr", { hasText: today }).locator("td").first().textContent())
+    const before = await passedToday()
+    await page.evaluate(() => { (document.getElementById("overview-live") as unknown as { stale?: boolean }).stale = true })
+    expect((await gate(passingRequest)).verdict).toBe("pass")
+
+    await page.clock.fastForward(61_000)
+    await expect.poll(() => page.evaluate(() => {
+      const live = document.getElementById("overview-live") as unknown as { stale?: boolean } | null
+      return live !== null && live.stale === undefined
+    })).toBe(true)
+    expect(await passedToday()).toBe(before + 1)
+    await expect.poll(() => chart.count()).toBe(1)
+    expect(await page.locator("#overview-live #verdicts-chart .uplot").count()).toBe(1)
+    await check()
+    await context.close()
+  })
+
   it("reports: shadow impact by rule (table and chart), downloads for the window, a report link on passports", async () => {
     const { context, page, check, go } = await open()
     await signIn(page, "admin")

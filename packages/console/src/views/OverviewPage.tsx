@@ -48,7 +48,7 @@ export const OverviewPage = ({ visit, assets, overview }: {
   const link = (id: string) => href(visit, `/console/passports/${encodeURIComponent(id)}`)
   return (
     <Layout visit={visit} assets={assets} title="Overview" active="overview" chart>
-      {/* Counts, attention and recent evaluations refresh in place every minute (htmx); the chart is drawn once. */}
+      {/* Everything below refreshes in place every minute (htmx); console.js draws the chart again after each swap. */}
       <div id="overview-live" hx-get={href(visit, "/console")} hx-trigger="every 60s" hx-select="#overview-live" hx-swap="outerHTML">
       <Section title="Latest verdicts per environment" id="verdicts">
         {overview.environments.length === 0
@@ -101,7 +101,6 @@ export const OverviewPage = ({ visit, assets, overview }: {
             </table>
           )}
       </Section>
-      </div>
 
       <Section title="Verdicts per day (last 30 days)" id="per-day">
         <div class="chart" id="verdicts-chart" aria-hidden="true"></div>
@@ -120,7 +119,7 @@ export const OverviewPage = ({ visit, assets, overview }: {
           </table>
         </details>
       </Section>
-
+      </div>
     </Layout>
   )
 }
