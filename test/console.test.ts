@@ -268,10 +268,27 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     await go("/console/tokens")
     await page.getByLabel("Name").fill("deploy-bot")
     await page.getByLabel("gate:evaluate").check()
-    await page.getByRole("button", { name: "Create token" }).click()
+    const [created] = await Promise.all([
+      page.waitForResponse((answer) => answer.request().method() === "POST" && new URL(answer.url()).pathname === "/console/tokens"),
+      page.getByRole("button", { name: "Create token" }).click()
+    ])
+    // Post/Redirect/Get: the value is shown by the GET after a 303, and never travels in a URL.
+    expect(created.status()).toBe(303)
+    await page.waitForURL("**/console/tokens")
     const value = await page.getByTestId("new-token-value").textContent()
     expect(value).toMatch(/^rp_[0-9A-Za-z]{49}$/)
+    expect(created.headers()["location"]).not.toContain(value!)
+    expect(page.url()).not.toContain(value!)
     await check()
+    // The value was carried sealed, and the page that showed it dropped it.
+    expect((await context.cookies()).some((cookie) => cookie.value.includes(value!))).toBe(false)
+    expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain("releasepassport_new_token")
+    // A reload is a GET: no second token, and the value is not shown again.
+    await page.reload()
+    await page.waitForLoadState("load")
+    expect(await page.content()).not.toContain(value!)
+    expect(await page.getByTestId("new-token-value").count()).toBe(0)
+    expect(await page.getByTestId("token-row").filter({ hasText: "deploy-bot" }).count()).toBe(1)
     await go("/console/tokens")
     expect(await page.content()).not.toContain(value!)
     const row = page.getByTestId("token-row").filter({ hasText: "deploy-bot" })
@@ -441,7 +458,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
       expect(tokens?.status()).toBe(admin ? 200 : 403)
       await check(admin ? {} : { status: 403 })
       const created = await post("/console/tokens", { name: `by-${role}`, scopes: "gate:evaluate" })
-      expect(created.status()).toBe(admin ? 201 : 403)
+      expect(created.status()).toBe(admin ? 303 : 403)
 
       await go("/console/integrations")
       expect(await page.getByRole("button", { name: "Declare connector" }).count()).toBe(admin ? 1 : 0)
