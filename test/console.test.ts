@@ -507,4 +507,75 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     expect(await page.getByTestId("comment").count()).toBe(0)
     await context.close()
   })
+
+  // Near the end: it adds passports the counts above do not expect.
+  it("pages past 50 passports with the cursor, the filters kept in the URL, with and without htmx", async () => {
+    const matching = new Set<string>()
+    for (let i = 0; i < 53; i++) {
+      matching.add((await gate(passingGateRequest({ service: { name: "bulk-api", namespace: "batch", environment: "qa" } }))).passportId)
+    }
+    // Same service elsewhere: the filter must keep these off every page.
+    for (let i = 0; i < 3; i++) await gate(passingGateRequest({ service: { name: "bulk-api", namespace: "batch", environment: "uat" } }))
+
+    const { context, page, check, go } = await open()
+    await signIn(page, "viewer")
+    const rowIds = () => page.getByTestId("passport-row").locator("td:first-child a").evaluateAll((links) =>
+      links.map((link) => (link.getAttribute("href") ?? "").split("/").pop()!.split("?")[0]!))
+    await go("/console/passports?service=bulk-api&environment=qa")
+    const first = await rowIds()
+    expect(first).toHaveLength(50)
+    await check()
+
+    await page.getByTestId("next-page").click()
+    await page.waitForURL(/cursor=/)
+    const url = new URL(page.url())
+    expect(url.searchParams.get("service")).toBe("bulk-api")
+    expect(url.searchParams.get("environment")).toBe("qa")
+    await expect.poll(() => page.getByTestId("passport-row").count()).toBe(3)
+    const second = await rowIds()
+    expect(new Set([...first, ...second])).toEqual(matching)
+    expect(await page.getByTestId("next-page").count()).toBe(0)
+    await check()
+
+    // The pushed URL, loaded without htmx, is the same page; "First page" keeps the filters.
+    await go(url.pathname + url.search)
+    expect(await rowIds()).toEqual(second)
+    await page.getByRole("link", { name: "First page" }).click()
+    await page.waitForURL((at) => !at.searchParams.has("cursor"))
+    expect(new URL(page.url()).searchParams.get("environment")).toBe("qa")
+    expect(await rowIds()).toEqual(first)
+    await context.close()
+  }, 120_000)
+
+  // Last: it locks an account for the rest of the run.
+  it("throttled sign-ins get a proper 429 page with Retry-After, even with the right password", async () => {
+    const { context, page, check, go } = await open()
+    await go("/console/login")
+    const attempt = async (password: string) => {
+      await page.getByLabel("Email").fill("member@alpha.example.com")
+      await page.getByLabel("Password").fill(password)
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/console/login"),
+        page.getByRole("button", { name: "Sign in" }).click()
+      ])
+      await page.waitForLoadState("load")
+      return answer
+    }
+    for (let i = 0; i < 5; i++) expect((await attempt("wrong password")).status()).toBe(401)
+    await check({ status: 401 })
+    const locked = await attempt(PASSWORD)
+    expect(locked.status()).toBe(429)
+    const retryAfter = Number(locked.headers()["retry-after"])
+    expect(Number.isInteger(retryAfter)).toBe(true)
+    expect(retryAfter).toBeGreaterThan(0)
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60)
+    expect(await page.getByTestId("login-problem").textContent()).toBe(`Too many failed sign-ins; try again in ${retryAfter} seconds.`)
+    // A page like the others: the sign-in form again, the same headers, nothing broken.
+    expect(locked.headers()["content-security-policy"]).toContain("script-src 'self'")
+    expect(locked.headers()["content-type"]).toBe("text/html; charset=utf-8")
+    expect(await page.getByRole("button", { name: "Sign in" }).count()).toBe(1)
+    expect(await sessionCookie(context)).toBeUndefined()
+    await check({ status: 429 })
+    await context.close()
+  })
 })
