@@ -31,6 +31,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
   /** The rules the one shadow evaluation would have blocked on: what the impact report must show. */
   let shadowCodes: Array<string> = []
   const ids = {} as { blocked: string; passing: string; hostile: string; shadow: string }
+  let passingRequest: GateRequest
   /** What the gate answered, per environment and verdict: what the overview must count. */
   const expected: Record<string, Record<string, number>> = {}
 
@@ -78,7 +79,8 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     const blocked = passingGateRequest({ service: { name: "payments-api", namespace: "apps", environment: "production" } })
     await ingest(blocked, "run-1", [{ type: "smoke", status: "failed", summary: "smoke failed: 3 of 40 checks" }])
     ids.blocked = (await gate(blocked)).passportId
-    ids.passing = (await gate(passingGateRequest({ service: { name: "search-api", namespace: "apps", environment: "staging" } }))).passportId
+    passingRequest = passingGateRequest({ service: { name: "search-api", namespace: "apps", environment: "staging" } })
+    ids.passing = (await gate(passingRequest)).passportId
     const shadow = await gate(passingGateRequest({ mode: "shadow", service: { name: "cart-api", namespace: "apps", environment: "production" } }))
     ids.shadow = shadow.passportId
     shadowCodes = shadow.blockers.map((blocker) => blocker.code)
@@ -266,10 +268,27 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     await go("/console/tokens")
     await page.getByLabel("Name").fill("deploy-bot")
     await page.getByLabel("gate:evaluate").check()
-    await page.getByRole("button", { name: "Create token" }).click()
+    const [created] = await Promise.all([
+      page.waitForResponse((answer) => answer.request().method() === "POST" && new URL(answer.url()).pathname === "/console/tokens"),
+      page.getByRole("button", { name: "Create token" }).click()
+    ])
+    // Post/Redirect/Get: the value is shown by the GET after a 303, and never travels in a URL.
+    expect(created.status()).toBe(303)
+    await page.waitForURL("**/console/tokens")
     const value = await page.getByTestId("new-token-value").textContent()
     expect(value).toMatch(/^rp_[0-9A-Za-z]{49}$/)
+    expect(created.headers()["location"]).not.toContain(value!)
+    expect(page.url()).not.toContain(value!)
     await check()
+    // The value was carried sealed, and the page that showed it dropped it.
+    expect((await context.cookies()).some((cookie) => cookie.value.includes(value!))).toBe(false)
+    expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain("releasepassport_new_token")
+    // A reload is a GET: no second token, and the value is not shown again.
+    await page.reload()
+    await page.waitForLoadState("load")
+    expect(await page.content()).not.toContain(value!)
+    expect(await page.getByTestId("new-token-value").count()).toBe(0)
+    expect(await page.getByTestId("token-row").filter({ hasText: "deploy-bot" }).count()).toBe(1)
     await go("/console/tokens")
     expect(await page.content()).not.toContain(value!)
     const row = page.getByTestId("token-row").filter({ hasText: "deploy-bot" })
@@ -308,6 +327,49 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     expect(apiAnswer.status).toBe(401)
     await context.close()
   }, 90_000)
+
+  it("the evidence timeline measures each version's age against the policy's maximum and marks the stale ones", async () => {
+    const old = new Date(Date.now() - 3 * 86_400_000 - 60_000).toISOString()
+    await ingest(passingRequest, "lint-old", [{ type: "lint", status: "passed", summary: "lint from three days ago", observedAt: old }])
+    await ingest(passingRequest, "lint-new", [{ type: "lint", status: "passed", summary: "lint just now" }])
+    const { context, page, check, go } = await open()
+    await signIn(page, "viewer")
+    await go(`/console/passports/${ids.passing}`)
+    // The shipped policy's default: one day; staging sets none of its own.
+    expect(await page.getByTestId("evidence-max-age").textContent()).toBe("Ages are measured against the policy's maximum evidence age of 1 d (for staging).")
+    const row = (summary: string) => page.getByTestId("evidence-row").filter({ hasText: summary })
+    expect(await row("lint from three days ago").getByTestId("evidence-age").textContent()).toBe("3 d of 1 d max ⏱ stale")
+    expect(await row("lint from three days ago").getByTestId("evidence-stale").isVisible()).toBe(true)
+    expect(await row("lint just now").getByTestId("evidence-age").textContent()).toMatch(/^\d+ (s|min) of 1 d max$/)
+    expect(await row("lint just now").getByTestId("evidence-stale").count()).toBe(0)
+    await check()
+    await context.close()
+  })
+
+  it("the overview refreshes in place every minute, with the new numbers and the chart drawn again", async () => {
+    const { context, page, check } = await open()
+    // The page's own timers, on a clock the test moves: the real `every 60s`, not a stand-in.
+    await page.clock.install()
+    await signIn(page, "viewer")
+    const chart = page.locator("#verdicts-chart .uplot canvas")
+    await expect.poll(() => chart.count()).toBe(1)
+    const today = new Date().toISOString().slice(0, 10)
+    const passedToday = async () => Number(await page.locator("[data-testid=per-day] tr", { hasText: today }).locator("td").first().textContent())
+    const before = await passedToday()
+    await page.evaluate(() => { (document.getElementById("overview-live") as unknown as { stale?: boolean }).stale = true })
+    expect((await gate(passingRequest)).verdict).toBe("pass")
+
+    await page.clock.fastForward(61_000)
+    await expect.poll(() => page.evaluate(() => {
+      const live = document.getElementById("overview-live") as unknown as { stale?: boolean } | null
+      return live !== null && live.stale === undefined
+    })).toBe(true)
+    expect(await passedToday()).toBe(before + 1)
+    await expect.poll(() => chart.count()).toBe(1)
+    expect(await page.locator("#overview-live #verdicts-chart .uplot").count()).toBe(1)
+    await check()
+    await context.close()
+  })
 
   it("reports: shadow impact by rule (table and chart), downloads for the window, a report link on passports", async () => {
     const { context, page, check, go } = await open()
@@ -396,7 +458,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
       expect(tokens?.status()).toBe(admin ? 200 : 403)
       await check(admin ? {} : { status: 403 })
       const created = await post("/console/tokens", { name: `by-${role}`, scopes: "gate:evaluate" })
-      expect(created.status()).toBe(admin ? 201 : 403)
+      expect(created.status()).toBe(admin ? 303 : 403)
 
       await go("/console/integrations")
       expect(await page.getByRole("button", { name: "Declare connector" }).count()).toBe(admin ? 1 : 0)
@@ -443,6 +505,77 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     expect(answer.status()).toBe(403)
     await go(`/console/passports/${ids.shadow}`)
     expect(await page.getByTestId("comment").count()).toBe(0)
+    await context.close()
+  })
+
+  // Near the end: it adds passports the counts above do not expect.
+  it("pages past 50 passports with the cursor, the filters kept in the URL, with and without htmx", async () => {
+    const matching = new Set<string>()
+    for (let i = 0; i < 53; i++) {
+      matching.add((await gate(passingGateRequest({ service: { name: "bulk-api", namespace: "batch", environment: "qa" } }))).passportId)
+    }
+    // Same service elsewhere: the filter must keep these off every page.
+    for (let i = 0; i < 3; i++) await gate(passingGateRequest({ service: { name: "bulk-api", namespace: "batch", environment: "uat" } }))
+
+    const { context, page, check, go } = await open()
+    await signIn(page, "viewer")
+    const rowIds = () => page.getByTestId("passport-row").locator("td:first-child a").evaluateAll((links) =>
+      links.map((link) => (link.getAttribute("href") ?? "").split("/").pop()!.split("?")[0]!))
+    await go("/console/passports?service=bulk-api&environment=qa")
+    const first = await rowIds()
+    expect(first).toHaveLength(50)
+    await check()
+
+    await page.getByTestId("next-page").click()
+    await page.waitForURL(/cursor=/)
+    const url = new URL(page.url())
+    expect(url.searchParams.get("service")).toBe("bulk-api")
+    expect(url.searchParams.get("environment")).toBe("qa")
+    await expect.poll(() => page.getByTestId("passport-row").count()).toBe(3)
+    const second = await rowIds()
+    expect(new Set([...first, ...second])).toEqual(matching)
+    expect(await page.getByTestId("next-page").count()).toBe(0)
+    await check()
+
+    // The pushed URL, loaded without htmx, is the same page; "First page" keeps the filters.
+    await go(url.pathname + url.search)
+    expect(await rowIds()).toEqual(second)
+    await page.getByRole("link", { name: "First page" }).click()
+    await page.waitForURL((at) => !at.searchParams.has("cursor"))
+    expect(new URL(page.url()).searchParams.get("environment")).toBe("qa")
+    expect(await rowIds()).toEqual(first)
+    await context.close()
+  }, 120_000)
+
+  // Last: it locks an account for the rest of the run.
+  it("throttled sign-ins get a proper 429 page with Retry-After, even with the right password", async () => {
+    const { context, page, check, go } = await open()
+    await go("/console/login")
+    const attempt = async (password: string) => {
+      await page.getByLabel("Email").fill("member@alpha.example.com")
+      await page.getByLabel("Password").fill(password)
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/console/login"),
+        page.getByRole("button", { name: "Sign in" }).click()
+      ])
+      await page.waitForLoadState("load")
+      return answer
+    }
+    for (let i = 0; i < 5; i++) expect((await attempt("wrong password")).status()).toBe(401)
+    await check({ status: 401 })
+    const locked = await attempt(PASSWORD)
+    expect(locked.status()).toBe(429)
+    const retryAfter = Number(locked.headers()["retry-after"])
+    expect(Number.isInteger(retryAfter)).toBe(true)
+    expect(retryAfter).toBeGreaterThan(0)
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60)
+    expect(await page.getByTestId("login-problem").textContent()).toBe(`Too many failed sign-ins; try again in ${retryAfter} seconds.`)
+    // A page like the others: the sign-in form again, the same headers, nothing broken.
+    expect(locked.headers()["content-security-policy"]).toContain("script-src 'self'")
+    expect(locked.headers()["content-type"]).toBe("text/html; charset=utf-8")
+    expect(await page.getByRole("button", { name: "Sign in" }).count()).toBe(1)
+    expect(await sessionCookie(context)).toBeUndefined()
+    await check({ status: 429 })
     await context.close()
   })
 })

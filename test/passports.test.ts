@@ -253,5 +253,38 @@ for (const choice of await adapterChoices()) {
       for (const session of Object.values(sessions)) expect(texts.includes(session.cookie)).toBe(false)
       expect(texts).not.toMatch(/scrypt|\$s0\$|password/i)
     })
+
+    // Last: it adds a passport, which the counts above do not expect.
+    it("measures every evidence version's age against the policy's maximum age and marks the older ones stale", async () => {
+      const DAY = 86_400
+      const request = passingGateRequest({ service: { name: "ledger-api", namespace: "apps", environment: "production" } })
+      const old = new Date(Date.now() - 3 * DAY * 1000).toISOString()
+      const stale = await ingest(alphaToken, batchFor(request, "run-old", [{ type: "smoke", status: "passed", summary: "old smoke", observedAt: old }]))
+      const passportId = stale.passportId as string
+      const read = async () => {
+        const detail = await get(sessions.viewer, `/passports/${passportId}?workspace=alpha`)
+        expect(detail.status, detail.text).toBe(200)
+        return detail.json
+      }
+      // Before any gate: the bundle's default maximum (policies/src/data.json: one day).
+      const before = await read()
+      expect(before.evidenceMaxAge).toEqual({ seconds: DAY, environment: null })
+      expect(before.evidence).toHaveLength(1)
+      expect(before.evidence[0].stale).toBe(true)
+      expect(Math.abs(before.evidence[0].ageSeconds - 3 * DAY)).toBeLessThan(120)
+
+      // The only passed smoke is stale: production's gate refuses it, as the page says.
+      const answer = await gate(alphaToken, request)
+      expect(answer.blockers.map((b: { code: string }) => b.code)).toContain("evidence.stale")
+      const fresh = await ingest(alphaToken, batchFor(request, "run-new", [{ type: "smoke", status: "passed", summary: "new smoke" }]))
+      const after = await read()
+      expect(after.evidenceMaxAge).toEqual({ seconds: DAY, environment: "production" })
+      const byId = new Map(after.evidence.map((e: { id: string; stale: boolean; ageSeconds: number }) => [e.id, e]))
+      expect(byId.get(stale.items[0].id)).toMatchObject({ stale: true })
+      expect(byId.get(fresh.items[0].id)).toMatchObject({ stale: false })
+      expect((byId.get(fresh.items[0].id) as { ageSeconds: number }).ageSeconds).toBeLessThan(120)
+      const gated = await gate(alphaToken, request)
+      expect(gated.blockers.map((b: { code: string }) => b.code)).not.toContain("evidence.stale")
+    })
   })
 }

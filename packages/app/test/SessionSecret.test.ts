@@ -4,6 +4,8 @@ import {
   csrfTokenMatches,
   generateSessionSecret,
   isSessionSecretShape,
+  openForSession,
+  sealForSession,
   sessionDigest
 } from "../src/accounts/SessionSecret.ts"
 
@@ -45,5 +47,21 @@ describe("session secrets", () => {
     expect(csrfTokenMatches(a, undefined)).toBe(false)
     expect(csrfTokenMatches(a, "")).toBe(false)
     expect(csrfTokenMatches(a, `${token}x`)).toBe(false)
+  })
+
+  it("seal a value that only the same session, for the same purpose, can open; anything altered opens to nothing", () => {
+    const secret = generateSessionSecret()
+    const value = "rp_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLM"
+    const sealed = sealForSession(secret, "new-token", value)
+    expect(sealed).not.toContain(value)
+    expect(sealForSession(secret, "new-token", value)).not.toBe(sealed)
+    expect(openForSession(secret, "new-token", sealed)).toBe(value)
+    expect(openForSession(generateSessionSecret(), "new-token", sealed)).toBeUndefined()
+    expect(openForSession(secret, "other-purpose", sealed)).toBeUndefined()
+    const bytes = Buffer.from(sealed, "base64url")
+    bytes[bytes.length - 1]! ^= 1
+    expect(openForSession(secret, "new-token", bytes.toString("base64url"))).toBeUndefined()
+    expect(openForSession(secret, "new-token", "short")).toBeUndefined()
+    expect(openForSession(secret, "new-token", "")).toBeUndefined()
   })
 })

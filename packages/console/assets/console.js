@@ -1,6 +1,7 @@
 // The console's one script of its own. Pages work without it: it only adds copy buttons and
-// draws the verdicts-per-day chart from the table beside it (uPlot). No inline code anywhere,
-// so the Content-Security-Policy can stay `script-src 'self'`.
+// draws the verdicts-per-day chart from the table beside it (uPlot), again whenever htmx swaps
+// the chart in afresh (the overview refreshes every minute). No inline code anywhere, so the
+// Content-Security-Policy can stay `script-src 'self'`.
 "use strict"
 ;(() => {
   const copy = (button) => {
@@ -16,6 +17,13 @@
     if (target !== null) copy(target)
   })
 
+  // The chart drawn now: destroyed before the next one (uPlot listens on window for resizes).
+  let plot = null
+  const replace = (next) => {
+    if (plot !== null) plot.destroy()
+    plot = next
+  }
+
   const COLOURS = { pass: "#1a7f37", warn: "#9a6700", fail: "#cf222e", error: "#8250df" }
   // Bars by row (the impact report's rules): x is the row's position, labelled with its header.
   const drawBars = (table, holder) => {
@@ -24,14 +32,13 @@
     const name = table.querySelectorAll("thead th")[1]?.textContent ?? ""
     const values = rows.map((row) => Number(row.querySelector("td")?.textContent ?? "0"))
     holder.textContent = ""
-    // eslint-disable-next-line no-new
-    new window.uPlot({
+    replace(new window.uPlot({
       width: Math.max(320, holder.clientWidth || 720),
       height: 220,
       scales: { x: { time: false, range: [-0.5, rows.length - 0.5] } },
       series: [{}, { label: name, stroke: COLOURS.fail, fill: COLOURS.fail, paths: window.uPlot.paths.bars({ size: [0.6, 80] }) }],
       axes: [{ values: (_u, splits) => splits.map((i) => labels[i] ?? "") , splits: () => rows.map((_, i) => i) }, { label: name }]
-    }, [rows.map((_, i) => i), values], holder)
+    }, [rows.map((_, i) => i), values], holder))
   }
 
   const drawChart = () => {
@@ -44,14 +51,19 @@
     const xs = rows.map((row) => Date.parse(`${row.querySelector("th")?.textContent ?? ""}T00:00:00Z`) / 1000)
     const series = names.map((_, i) => rows.map((row) => Number(row.querySelectorAll("td")[i]?.textContent ?? "0")))
     holder.textContent = ""
-    // eslint-disable-next-line no-new
-    new window.uPlot({
+    replace(new window.uPlot({
       width: Math.max(320, holder.clientWidth || 720),
       height: 220,
       series: [{}, ...names.map((name) => ({ label: name, stroke: COLOURS[name] ?? "#555", width: 2 }))],
       axes: [{}, { label: "evaluations" }]
-    }, [xs, ...series], holder)
+    }, [xs, ...series], holder))
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", drawChart)
   else drawChart()
+  // htmx 4 dispatches its events on the document once the swapped-out element is gone. Only a
+  // swap that replaced the chart (its drawing is no longer in the page) needs a new drawing; a
+  // comment posted on a passport page leaves no chart to draw.
+  document.addEventListener("htmx:after:swap", () => {
+    if (plot === null || !plot.root.isConnected) drawChart()
+  })
 })()

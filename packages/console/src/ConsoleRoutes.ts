@@ -7,8 +7,11 @@ import {
   isSameOrigin,
   LicenseService,
   NewComment,
+  openForSession,
+  Overview,
   Passports,
   Reports,
+  sealForSession,
   SessionPolicy,
   Tokens
 } from "@releasepassport/app"
@@ -51,6 +54,15 @@ export interface ConsoleOptions {
 const LOGIN_COOKIE = "releasepassport_login"
 const LOGIN_CSRF_SECONDS = 3600
 
+/**
+ * A new token's value on its way from the POST that made it to the GET that shows it (once):
+ * sealed for the session, only ever sent to the tokens page, gone after that page or 2 minutes.
+ */
+const NEW_TOKEN_COOKIE = "releasepassport_new_token"
+const NEW_TOKEN_PURPOSE = "releasepassport/console/new-token/v1"
+const NEW_TOKEN_SECONDS = 120
+const TOKENS_PATH = "/console/tokens"
+
 const PASSPORT_ID = /^[A-Za-z0-9_-]{1,100}$/
 
 const decodeOption = <S extends Schema.Top>(schema: S) => {
@@ -80,6 +92,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
     const assets = loadAssets()
     const sessions = yield* ConsoleSessions
     const passports = yield* Passports
+    const overviews = yield* Overview
     const comments = yield* Comments
     const tokens = yield* Tokens
     const integrations = yield* Integrations
@@ -229,14 +242,8 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
 
     // ---- overview --------------------------------------------------------------------------
     yield* router.add("GET", "/console", signedInPage((current) =>
-      Effect.gen(function*() {
-        const [overview, connectors, license] = yield* Effect.all([
-          passports.overview(current.reader, { days: 30 }),
-          integrations.list(current.membership.workspace.id),
-          licenses.status({ workspaceId: current.membership.workspace.id })
-        ], { concurrency: "unbounded" })
-        return render(view(OverviewPage, { visit: current, assets, overview, connectors, license }))
-      })))
+      Effect.map(overviews.workspace(current.reader, { days: 30 }), (overview) =>
+        render(view(OverviewPage, { visit: current, assets, overview })))))
 
     // ---- passports -------------------------------------------------------------------------
     const filtersOf = (url: URL): { readonly values: FilterValues; readonly query: PassportFilters } | PageRefused => {
@@ -339,10 +346,29 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
       Effect.map(tokens.list(current.membership.workspace.id), (list) =>
         render(view(TokensPage, { visit: current, assets, tokens: list, created, problem }), status))
 
-    yield* router.add("GET", "/console/tokens", signedInPage((current) =>
-      Effect.flatMap(requireRole(current, "admin"), () => tokensPage(current, undefined, undefined))))
+    /** The token made by the POST just before, if this browser's session sealed it for this workspace. */
+    const justCreated = (current: Visit, request: HttpServerRequest.HttpServerRequest) => {
+      const sealed = request.cookies[NEW_TOKEN_COOKIE]
+      if (sealed === undefined) return undefined
+      const opened = openForSession(request.cookies[SESSION_COOKIE] ?? "", NEW_TOKEN_PURPOSE, sealed)
+      if (opened === undefined) return undefined
+      const value = JSON.parse(opened) as { workspaceId: string; name: string; value: string; until: number }
+      return value.workspaceId === current.membership.workspace.id && value.until > current.now
+        ? { name: value.name, value: value.value }
+        : undefined
+    }
 
-    yield* router.add("POST", "/console/tokens", signedInPost((current, form) =>
+    yield* router.add("GET", TOKENS_PATH, signedInPage((current, request) =>
+      Effect.gen(function*() {
+        yield* requireRole(current, "admin")
+        const response = yield* tokensPage(current, justCreated(current, request), undefined)
+        // Shown once: a reload, the back button or another tab finds nothing to show.
+        return request.cookies[NEW_TOKEN_COOKIE] === undefined
+          ? response
+          : HttpServerResponse.expireCookieUnsafe(response, NEW_TOKEN_COOKIE, { path: TOKENS_PATH, secure })
+      })))
+
+    yield* router.add("POST", TOKENS_PATH, signedInPost((current, form, request) =>
       Effect.gen(function*() {
         yield* requireRole(current, "admin")
         const daysText = field(form, "expiresInDays")?.trim() ?? ""
@@ -360,8 +386,22 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
           scopes: input.scopes,
           ...(input.expiresInDays !== undefined ? { lifetimeMs: input.expiresInDays * 86_400_000 } : {})
         })
-        // The value is in this answer only (no redirect that would need it stored anywhere).
-        return yield* tokensPage(current, { name: created.token.name, value: Redacted.value(created.value) }, undefined, 201)
+        // Post/Redirect/Get, so that a reload cannot make a second token. The value rides to the
+        // GET sealed for this session in a cookie only the tokens page receives, never in the URL
+        // (history, logs, Referer) nor on the server (any replica may serve the GET).
+        const sealed = sealForSession(request.cookies[SESSION_COOKIE] ?? "", NEW_TOKEN_PURPOSE, JSON.stringify({
+          workspaceId: current.membership.workspace.id,
+          name: created.token.name,
+          value: Redacted.value(created.value),
+          until: current.now + NEW_TOKEN_SECONDS * 1000
+        }))
+        return HttpServerResponse.setCookieUnsafe(seeOther(href(current, TOKENS_PATH)), NEW_TOKEN_COOKIE, sealed, {
+          httpOnly: true,
+          sameSite: "strict",
+          path: TOKENS_PATH,
+          secure,
+          maxAge: `${NEW_TOKEN_SECONDS} seconds`
+        })
       })))
 
     yield* router.add("POST", "/console/tokens/:id/revoke", signedInPost((current) =>

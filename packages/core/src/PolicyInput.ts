@@ -1,5 +1,6 @@
 import type { EvidenceStatus } from "./EvidenceStatus.ts"
 import type { GateRequest } from "./GateRequest.ts"
+import { evidenceAgeSeconds } from "./PolicyParameters.ts"
 
 /** What the release was first seen with: the identity later requests are checked against. */
 export interface PassportFacts {
@@ -65,7 +66,7 @@ export const buildPolicyInput = (context: GateContext): PolicyInput => {
     passport: context.passport,
     evidence: (context.evidence ?? []).map((item) => ({
       ...item,
-      ageSeconds: Math.max(0, Math.floor((nowMs - Date.parse(item.observedAt)) / 1000))
+      ageSeconds: evidenceAgeSeconds(item.observedAt, nowMs)
     })),
     connectors: context.connectors ?? [],
     now: context.now.toISOString()

@@ -8,6 +8,7 @@ import {
   LicenseConfig,
   LicenseService,
   MAX_POLICY_BUNDLE_BYTES,
+  Overview,
   Passports,
   Policies,
   Reports,
@@ -71,7 +72,7 @@ const appConfig = (config: ServerConfigShape) =>
   )
 
 /** The use cases, as the transports (API handlers, console pages) call them. */
-export const UseCasesLive = Layer.mergeAll(
+const BaseUseCasesLive = Layer.mergeAll(
   Gate.layer,
   Evidence.layer,
   Passports.layer,
@@ -83,6 +84,9 @@ export const UseCasesLive = Layer.mergeAll(
   Policies.layer,
   Retention.layer
 )
+
+/** With the console's overview, which reads through three of them. */
+export const UseCasesLive = Overview.layer.pipe(Layer.provideMerge(BaseUseCasesLive))
 
 /** Prunes old evaluations at start and every hour after, when a retention is configured. */
 const retentionJob = (config: ServerConfigShape) => {

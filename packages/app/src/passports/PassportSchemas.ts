@@ -72,7 +72,11 @@ export const EvidenceView = Schema.Struct({
   digestMismatch: Schema.Boolean,
   sourceShaMismatch: Schema.Boolean,
   observedAt: Schema.String,
-  receivedAt: Schema.String
+  receivedAt: Schema.String,
+  /** Whole seconds since it was observed, when the passport was read (the age the policies see). */
+  ageSeconds: Schema.Int,
+  /** Older than `evidenceMaxAge`: the policies treat it as stale. Always false without a maximum. */
+  stale: Schema.Boolean
 })
 
 /** A policy revision that evaluated this passport, and what fired under it. */
@@ -114,6 +118,12 @@ export const PassportDetailView = Schema.Struct({
   /** Every evidence version, newest first (at most 500; see evidenceTotal). */
   evidence: Schema.Array(EvidenceView),
   evidenceTotal: Schema.Int,
+  /**
+   * The deciding policy's maximum evidence age that `stale` is measured against: the strictest
+   * over the environments this passport was evaluated in (the bundle's default before any
+   * gate), with the environment it applies to; null when the policy sets no maximum.
+   */
+  evidenceMaxAge: Schema.NullOr(Schema.Struct({ seconds: Schema.Finite, environment: Schema.NullOr(Schema.String) })),
   policies: Schema.Array(PolicyUse),
   /** Evaluations, newest first (at most 200; see evaluationsTotal). */
   evaluations: Schema.Array(EvaluationView),

@@ -7,6 +7,7 @@ import type {
   Stamp,
   VerdictKind
 } from "@releasepassport/core"
+import { evidenceAgeSeconds, isEvidenceStale, maxEvidenceAgeSeconds } from "@releasepassport/core"
 import type { CommentView, PassportDetailView, PassportPage } from "./PassportSchemas.ts"
 
 /**
@@ -60,8 +61,22 @@ const evaluationView = (evaluation: GateEvaluation) => ({
   evidenceIds: evaluation.evidenceIds
 })
 
-const evidenceView = (item: EvidenceVersion, seesPrivate: boolean) => {
+/** The limit evidence is measured against, from the deciding bundle's data (see `evidenceMaxAge`). */
+export type EvidenceMaxAge = PassportDetailView["evidenceMaxAge"]
+
+export const evidenceMaxAge = (data: unknown, stamps: ReadonlyArray<Stamp>): EvidenceMaxAge => {
+  const environments = stamps.length === 0 ? [null] : stamps.map((stamp) => stamp.environment)
+  let strictest: EvidenceMaxAge = null
+  for (const environment of environments) {
+    const seconds = maxEvidenceAgeSeconds(data, environment)
+    if (seconds !== undefined && (strictest === null || seconds < strictest.seconds)) strictest = { seconds, environment }
+  }
+  return strictest
+}
+
+const evidenceView = (item: EvidenceVersion, seesPrivate: boolean, nowMs: number, maxAge: EvidenceMaxAge) => {
   const hidden = item.private && !seesPrivate
+  const ageSeconds = evidenceAgeSeconds(item.observedAt, nowMs)
   return {
     id: item.id,
     source: item.source,
@@ -80,7 +95,9 @@ const evidenceView = (item: EvidenceVersion, seesPrivate: boolean) => {
     digestMismatch: item.digestMismatch,
     sourceShaMismatch: item.sourceShaMismatch,
     observedAt: item.observedAt,
-    receivedAt: item.receivedAt
+    receivedAt: item.receivedAt,
+    ageSeconds,
+    stale: isEvidenceStale(ageSeconds, maxAge?.seconds)
   }
 }
 
@@ -138,10 +155,12 @@ export const commentView = (comment: Comment, viewer: { readonly userId: string;
 export const detailView = (
   detail: PassportDetail,
   comments: ReadonlyArray<Comment>,
-  viewer: { readonly userId: string; readonly isAdmin: boolean }
+  viewer: { readonly userId: string; readonly isAdmin: boolean },
+  freshness: { readonly nowMs: number; readonly policyData: unknown }
 ): PassportDetailView => {
   const { passport, stamps } = detail
   const latest = detail.evaluations[0]
+  const maxAge = evidenceMaxAge(freshness.policyData, stamps)
   return {
     id: passport.id,
     service: { name: passport.service.name, namespace: passport.service.namespace },
@@ -152,8 +171,9 @@ export const detailView = (
     verdict: overallVerdict(stamps),
     environments: stamps.map(environmentView),
     latest: latest === undefined ? null : evaluationView(latest),
-    evidence: detail.evidence.map((item) => evidenceView(item, viewer.isAdmin)),
+    evidence: detail.evidence.map((item) => evidenceView(item, viewer.isAdmin, freshness.nowMs, maxAge)),
     evidenceTotal: detail.evidenceTotal,
+    evidenceMaxAge: maxAge,
     policies: policyUses(detail.evaluations),
     evaluations: detail.evaluations.map(evaluationView),
     evaluationsTotal: detail.evaluationsTotal,

@@ -2,6 +2,7 @@ import { CommentStore, PassportStore, roleAtLeast } from "@releasepassport/core"
 import type { GateMode, Membership, StoreUnavailable, VerdictKind } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { InvalidCursor, PassportNotFound } from "../errors.ts"
+import { GatePolicy } from "../ports/GatePolicy.ts"
 import type { PassportDetailView, PassportOverviewView, PassportPage } from "./PassportSchemas.ts"
 import { decodeCursor, detailView, encodeCursor, listItemView } from "./PassportViews.ts"
 
@@ -50,6 +51,7 @@ export class Passports extends Context.Service<Passports, {
     Effect.gen(function*() {
       const passports = yield* PassportStore
       const comments = yield* CommentStore
+      const policy = yield* GatePolicy
       return Passports.of({
         list: Effect.fn("Passports.list")(function*(reader, query) {
           const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
@@ -75,7 +77,10 @@ export class Passports extends Context.Service<Passports, {
           const detail = yield* passports.findDetail({ workspaceId, id, limits: DETAIL_LIMITS })
           if (detail === undefined) return yield* new PassportNotFound()
           const thread = yield* comments.list({ workspaceId, passportId: id })
-          return detailView(detail, thread, viewer(reader))
+          // Ages are measured against the bundle that decides this workspace's next gate.
+          const { bundle } = yield* policy.forWorkspace(workspaceId)
+          const nowMs = yield* Clock.currentTimeMillis
+          return detailView(detail, thread, viewer(reader), { nowMs, policyData: bundle.data })
         }),
         overview: Effect.fn("Passports.overview")(function*(reader, query) {
           const days = Math.min(Math.max(1, Math.floor(query.days)), MAX_OVERVIEW_DAYS)

@@ -16,6 +16,13 @@ export const Verdict = ({ verdict }: { readonly verdict: VerdictKind | null }) =
 
 const UNITS: ReadonlyArray<readonly [number, string]> = [[86_400_000, "d"], [3_600_000, "h"], [60_000, "min"], [1000, "s"]]
 
+/** A length of time in its largest whole unit: "3 d", "5 h", "40 s". */
+export const duration = (seconds: number): string => {
+  const ms = Math.max(0, seconds) * 1000
+  for (const [size, unit] of UNITS) if (ms >= size) return `${Math.floor(ms / size)} ${unit}`
+  return "0 s"
+}
+
 export const relative = (iso: string, now: number): string => {
   const delta = now - Date.parse(iso)
   const ago = delta >= 0

@@ -1,5 +1,4 @@
-import type { IntegrationList, PassportOverviewView } from "@releasepassport/app"
-import type { LicenseStatus } from "@releasepassport/core"
+import type { AttentionItem, WorkspaceOverview } from "@releasepassport/app"
 import type { Visit } from "../ConsoleAuth.ts"
 import { href, Section, Verdict, When } from "./Format.tsx"
 import type { Assets } from "./Layout.tsx"
@@ -13,25 +12,43 @@ const REASONS = {
   would_block: "shadow: enforce would block"
 } as const
 
-export const OverviewPage = ({ visit, assets, overview, connectors, license }: {
+const licenseProblem = (item: Extract<AttentionItem, { _tag: "License" }>) =>
+  item.status === "expiring"
+    ? `The license expires in ${item.daysLeft} day(s).`
+    : item.status === "expired"
+    ? "The license has expired; community entitlements apply."
+    : "The installed license is not valid."
+
+const Attention = ({ visit, item }: { readonly visit: Visit; readonly item: AttentionItem }) => {
+  switch (item._tag) {
+    case "Verdict":
+      return (
+        <li data-testid="attention-item">
+          <Verdict verdict={item.verdict} /> <a href={href(visit, `/console/passports/${encodeURIComponent(item.passportId)}`)}>{item.service.namespace}/{item.service.name}</a>{" "}
+          <code>{item.releaseId}</code> in {item.environment}: {REASONS[item.reason]}, <When iso={item.evaluatedAt} now={visit.now} />
+        </li>
+      )
+    case "Connector":
+      return (
+        <li data-testid="attention-connector">
+          Connector <a href={href(visit, "/console/integrations")}>{item.displayName ?? item.source}</a> is {item.freshness}
+          {item.lastSeenAt !== null ? <>, last seen <When iso={item.lastSeenAt} now={visit.now} /></> : null}
+        </li>
+      )
+    case "License":
+      return <li data-testid="attention-license"><a href={href(visit, "/console/license")}>License</a>: {licenseProblem(item)}</li>
+  }
+}
+
+export const OverviewPage = ({ visit, assets, overview }: {
   readonly visit: Visit
   readonly assets: Assets
-  readonly overview: PassportOverviewView
-  readonly connectors: IntegrationList
-  readonly license: LicenseStatus
+  readonly overview: WorkspaceOverview
 }) => {
-  const unwell = connectors.connectors.filter((c) => c.freshness === "stale" || c.freshness === "silent")
-  const licenseProblem = license.status === "expiring"
-    ? `The license expires in ${license.daysLeft} day(s).`
-    : license.status === "expired"
-    ? "The license has expired; community entitlements apply."
-    : license.status === "invalid"
-    ? "The installed license is not valid."
-    : undefined
   const link = (id: string) => href(visit, `/console/passports/${encodeURIComponent(id)}`)
   return (
     <Layout visit={visit} assets={assets} title="Overview" active="overview" chart>
-      {/* Counts, attention and recent evaluations refresh in place every minute (htmx); the chart is drawn once. */}
+      {/* Everything below refreshes in place every minute (htmx); console.js draws the chart again after each swap. */}
       <div id="overview-live" hx-get={href(visit, "/console")} hx-trigger="every 60s" hx-select="#overview-live" hx-swap="outerHTML">
       <Section title="Latest verdicts per environment" id="verdicts">
         {overview.environments.length === 0
@@ -58,25 +75,9 @@ export const OverviewPage = ({ visit, assets, overview, connectors, license }: {
       </Section>
 
       <Section title="Needs attention" id="attention">
-        {overview.attention.length === 0 && unwell.length === 0 && licenseProblem === undefined
+        {overview.attention.length === 0
           ? <p>Nothing needs attention.</p>
-          : (
-            <ul class="attention">
-              {overview.attention.map((item) => (
-                <li data-testid="attention-item">
-                  <Verdict verdict={item.verdict} /> <a href={link(item.passportId)}>{item.service.namespace}/{item.service.name}</a>{" "}
-                  <code>{item.releaseId}</code> in {item.environment}: {REASONS[item.reason]}, <When iso={item.evaluatedAt} now={visit.now} />
-                </li>
-              ))}
-              {unwell.map((connector) => (
-                <li data-testid="attention-connector">
-                  Connector <a href={href(visit, "/console/integrations")}>{connector.displayName ?? connector.source}</a> is {connector.freshness}
-                  {connector.lastSeenAt !== null ? <>, last seen <When iso={connector.lastSeenAt} now={visit.now} /></> : null}
-                </li>
-              ))}
-              {licenseProblem !== undefined ? <li><a href={href(visit, "/console/license")}>License</a>: {licenseProblem}</li> : null}
-            </ul>
-          )}
+          : <ul class="attention">{overview.attention.map((item) => <Attention visit={visit} item={item} />)}</ul>}
       </Section>
 
       <Section title="Recent evaluations" id="recent">
@@ -100,7 +101,6 @@ export const OverviewPage = ({ visit, assets, overview, connectors, license }: {
             </table>
           )}
       </Section>
-      </div>
 
       <Section title="Verdicts per day (last 30 days)" id="per-day">
         <div class="chart" id="verdicts-chart" aria-hidden="true"></div>
@@ -119,7 +119,7 @@ export const OverviewPage = ({ visit, assets, overview, connectors, license }: {
           </table>
         </details>
       </Section>
-
+      </div>
     </Layout>
   )
 }

@@ -1,12 +1,21 @@
 import type { PassportDetailView } from "@releasepassport/app"
 import { roleAtLeast } from "@releasepassport/core"
 import type { Visit } from "../ConsoleAuth.ts"
-import { Hidden, href, Section, Short, Verdict, When } from "./Format.tsx"
+import { duration, Hidden, href, Section, Short, Verdict, When } from "./Format.tsx"
 import type { Assets } from "./Layout.tsx"
 import { Layout } from "./Layout.tsx"
 import { passportReportHref } from "./ReportsPage.tsx"
 
 type Finding = NonNullable<PassportDetailView["latest"]>["blockers"][number]
+type EvidenceItem = PassportDetailView["evidence"][number]
+
+/** "3 d of 1 d max", and stale said in words and an icon (never colour alone). */
+const Age = ({ item, maxAge }: { readonly item: EvidenceItem; readonly maxAge: PassportDetailView["evidenceMaxAge"] }) => (
+  <div class="age" data-testid="evidence-age">
+    {duration(item.ageSeconds)}{maxAge !== null ? ` of ${duration(maxAge.seconds)} max` : " old"}
+    {item.stale ? <> <span class="stale" data-testid="evidence-stale"><span aria-hidden="true">⏱</span> stale</span></> : null}
+  </div>
+)
 
 const evidenceAnchor = (id: string) => `evidence-${id}`
 
@@ -99,13 +108,19 @@ export const PassportDetailPage = ({ visit, assets, passport }: {
         {passport.evidenceTotal > passport.evidence.length
           ? <p class="muted">Showing the newest {passport.evidence.length} of {passport.evidenceTotal} versions.</p>
           : null}
+        <p class="muted" data-testid="evidence-max-age">
+          {passport.evidenceMaxAge === null
+            ? "The policy sets no maximum evidence age."
+            : `Ages are measured against the policy's maximum evidence age of ${duration(passport.evidenceMaxAge.seconds)}` +
+              (passport.evidenceMaxAge.environment === null ? " (its default)." : ` (for ${passport.evidenceMaxAge.environment}).`)}
+        </p>
         <table>
           <thead>
-            <tr><th scope="col">Evidence</th><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Summary</th><th scope="col">Observed</th><th scope="col">Details</th></tr>
+            <tr><th scope="col">Evidence</th><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Summary</th><th scope="col">Observed, age</th><th scope="col">Details</th></tr>
           </thead>
           <tbody>
             {passport.evidence.map((item) => (
-              <tr id={evidenceAnchor(item.id)} data-testid="evidence-row">
+              <tr id={evidenceAnchor(item.id)} data-testid="evidence-row" class={item.stale ? "evidence-stale" : undefined}>
                 <td>{item.source} / {item.type}<div class="muted">{item.externalId}</div></td>
                 <td>v{item.version}{item.latest ? " (latest)" : ""}</td>
                 <td><span class={`status status-${item.status}`}>{item.status}</span>
@@ -113,7 +128,7 @@ export const PassportDetailPage = ({ visit, assets, passport }: {
                   {item.sourceShaMismatch ? <div class="problem">source sha differs</div> : null}
                 </td>
                 <td>{item.summary}{item.url !== null && /^https?:\/\//i.test(item.url) ? <div><a href={item.url} rel="noopener noreferrer">link</a></div> : null}</td>
-                <td><When iso={item.observedAt} now={visit.now} /></td>
+                <td><When iso={item.observedAt} now={visit.now} /><Age item={item} maxAge={passport.evidenceMaxAge} /></td>
                 <td>
                   {item.detailsHidden
                     ? <span class="muted" data-testid="details-hidden">private: hidden for your role</span>

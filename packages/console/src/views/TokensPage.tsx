@@ -5,7 +5,7 @@ import { Hidden, href, Section, When } from "./Format.tsx"
 import type { Assets } from "./Layout.tsx"
 import { Layout } from "./Layout.tsx"
 
-/** Admins only (the route refuses others). A new token's value appears in this one answer, never again. */
+/** Admins only (the route refuses others). A new token's value appears on the first GET after its POST, never again. */
 export const TokensPage = ({ visit, assets, tokens, created, problem }: {
   readonly visit: Visit
   readonly assets: Assets
