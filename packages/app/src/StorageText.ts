@@ -26,8 +26,30 @@ export interface Admitted<A> {
   readonly redactions: number
 }
 
+/**
+ * Identifiers already found clean. A full sanitizer pass costs tens of microseconds even for a
+ * short string (every rule, every time), and a gate request has two dozen strings, its keys
+ * included, nearly all of which every request repeats (field names, services, environments,
+ * manifest paths). `sanitizeText` is a pure function of its input, so a verdict remembered is
+ * the verdict recomputed: the same strings are refused as without the memo. Only clean verdicts
+ * are kept (a refused string may hold a secret, which must not linger in memory), only for short
+ * strings, and at most `CLEAN_MEMO_SIZE` of them (oldest out first), so memory stays bounded
+ * whatever the callers send.
+ */
+const cleanMemo = new Set<string>()
+const CLEAN_MEMO_SIZE = 4096
+const CLEAN_MEMO_MAX_LENGTH = 256
+
 /** Whether an identifier may be stored: it carries nothing the sanitizer takes for a secret. */
-export const isCleanIdentifier = (value: string): boolean => sanitizeText(value).redactions === 0
+export const isCleanIdentifier = (value: string): boolean => {
+  if (cleanMemo.has(value)) return true
+  const clean = sanitizeText(value).redactions === 0
+  if (clean && value.length <= CLEAN_MEMO_MAX_LENGTH) {
+    if (cleanMemo.size >= CLEAN_MEMO_SIZE) cleanMemo.delete(cleanMemo.values().next().value as string)
+    cleanMemo.add(value)
+  }
+  return clean
+}
 
 /** `admit` for one identifier outside a payload (a header, a path parameter). */
 export const admitIdentifier = (field: string, value: string): Effect.Effect<string, SecretInIdentifier> =>

@@ -1,4 +1,7 @@
+import { sanitizeText } from "@releasepassport/core"
+import { bypasses, input, negatives, positives } from "@releasepassport/testing"
 import { Effect, Exit } from "effect"
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { admit, admitIdentifier, isCleanIdentifier } from "../src/StorageText.ts"
 
@@ -43,5 +46,71 @@ describe("admit: the one place user text enters storage", () => {
     expect(isCleanIdentifier(AWS_KEY_ID)).toBe(false)
     expect(refusedField(admitIdentifier("Idempotency-Key", AWS_KEY_ID))).toBe("Idempotency-Key")
     expect(refusedField(admitIdentifier("Idempotency-Key", "deploy-42"))).toBeUndefined()
+  })
+})
+
+describe("isCleanIdentifier: the remembered verdict is the sanitizer's verdict", () => {
+  // The full rule, recomputed every time: what the memo must agree with.
+  const fullRule = (value: string) => sanitizeText(value).redactions === 0
+  const settings = { seed: 20261202, numRuns: 300 }
+  const corpusSecrets = [...positives, ...bypasses].flatMap((p) => [input(p), ...p.secrets.map(([, secret]) => secret)])
+  const identifierChars = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_./:@=ABCXYZ")
+  const identifier = fc.string({ unit: identifierChars, minLength: 1, maxLength: 80 })
+  const hostile = fc.oneof(
+    identifier,
+    fc.string({ unit: "grapheme", maxLength: 60 }),
+    fc.constantFrom(...corpusSecrets, ...negatives),
+    // A clean identifier glued to a secret, and a secret cut short: neither may inherit the other's verdict.
+    fc.tuple(identifier, fc.constantFrom(...corpusSecrets)).map(([name, secret]) => `${name}${secret}`),
+    fc.tuple(fc.constantFrom(...corpusSecrets), fc.nat(200)).map(([secret, n]) => secret.slice(0, n))
+  )
+
+  it("agrees with the full sanitizer on generated and hostile strings, the first time and every time after", () => {
+    fc.assert(
+      fc.property(fc.array(hostile, { minLength: 1, maxLength: 8 }), (values) => {
+        for (const value of values) {
+          const expected = fullRule(value)
+          expect(isCleanIdentifier(value)).toBe(expected)
+          expect(isCleanIdentifier(value)).toBe(expected)
+        }
+      }),
+      settings
+    )
+  })
+
+  it("refuses every secret of the redaction corpus, also after its clean prefixes were remembered", () => {
+    for (const text of corpusSecrets) {
+      for (const n of [1, 8, 16, 32, 64, 128, 256]) {
+        const prefix = text.slice(0, n)
+        expect(isCleanIdentifier(prefix)).toBe(fullRule(prefix))
+      }
+      expect(isCleanIdentifier(text)).toBe(fullRule(text))
+      expect(isCleanIdentifier(text)).toBe(fullRule(text))
+    }
+    // The corpus as rendered (a secret in its context) is refused, the first time and again.
+    for (const p of [...positives, ...bypasses]) {
+      expect(isCleanIdentifier(input(p))).toBe(false)
+      expect(isCleanIdentifier(input(p))).toBe(false)
+    }
+    for (const text of negatives) expect(isCleanIdentifier(text)).toBe(fullRule(text))
+  })
+
+  it("stays right after more distinct identifiers than it remembers", () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `svc-${i}`)
+    for (const name of names) expect(isCleanIdentifier(name)).toBe(true)
+    for (const name of names.slice(0, 50)) expect(isCleanIdentifier(name)).toBe(true)
+    expect(isCleanIdentifier(`svc-1-${AWS_KEY_ID}`)).toBe(false)
+  })
+
+  it("gives admit the same refusals as the full sanitizer", () => {
+    fc.assert(
+      fc.property(fc.dictionary(identifier, hostile, { maxKeys: 6 }), (record) => {
+        const expectedField = Object.entries(record).find(([key, value]) => !fullRule(key) || !fullRule(value))
+        const field = refusedField(admit({ labels: record }))
+        if (expectedField === undefined) expect(field).toBeUndefined()
+        else expect(field).toBe(`labels.${expectedField[0]}`)
+      }),
+      settings
+    )
   })
 })

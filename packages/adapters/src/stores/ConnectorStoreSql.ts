@@ -1,6 +1,7 @@
 import { ConnectorStore } from "@releasepassport/core"
 import type { ConnectorActivity } from "@releasepassport/core"
 import { Effect } from "effect"
+import { compileOnce } from "./CompiledStatement.ts"
 import { recordBatch, toConnector } from "./connectorRows.ts"
 import { toCount } from "./SqlRunner.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
@@ -10,9 +11,12 @@ const DAY_MS = 24 * 60 * 60 * 1000
 const REJECTION_RETENTION_MS = 7 * DAY_MS
 
 export const makeConnectorStore = (sql: SqlRunner): ConnectorStore["Service"] => {
+  // Read by every gate request: compiled once (see CompiledStatement.ts).
+  const ofWorkspace = compileOnce(sql.db, ["workspaceId"], (db, slot) =>
+    db.selectFrom("connectors").selectAll().where("workspace_id", "=", slot.workspaceId).orderBy("source"))
   const connectors = (workspaceId: string) =>
-    sql.query((db) => db.selectFrom("connectors").selectAll().where("workspace_id", "=", workspaceId).orderBy("source").execute())
-      .pipe(Effect.map((rows) => rows.map((row) => toConnector(sql.traits, row))))
+    sql.query((db) => ofWorkspace.run(db, { workspaceId }))
+      .pipe(Effect.map(({ rows }) => rows.map((row) => toConnector(sql.traits, row))))
 
   return ConnectorStore.of({
     declare: (input) => {

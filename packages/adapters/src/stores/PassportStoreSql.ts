@@ -14,6 +14,7 @@ import type {
 import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, GateEvaluationRow, PassportStampRow, Tables } from "../schema.ts"
+import { compileOnce, firstRow } from "./CompiledStatement.ts"
 import { claimIdempotencyKey, readAnswer, releaseClaim, rememberAnswer } from "./idempotencyRows.ts"
 import { newId } from "./ids.ts"
 import { findOrCreatePassport, selectByIdentity, toEvidenceFacts, toPassport } from "./passportRows.ts"
@@ -23,17 +24,53 @@ import type { SqlRunner } from "./SqlRunner.ts"
 export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
   const { readTimestamp, readJson } = sql.traits
 
+  // The statements of every gate request, compiled once (see CompiledStatement.ts).
+  const byIdentity = compileOnce(sql.db, ["workspaceId", "namespace", "name", "releaseId"], (db, slot) =>
+    selectByIdentity(db, { workspaceId: slot.workspaceId, service: { namespace: slot.namespace, name: slot.name }, releaseId: slot.releaseId }))
+  const latestEvidence = compileOnce(sql.db, ["passportId"], (db, slot) =>
+    db.selectFrom("evidence").selectAll().where("passport_id", "=", slot.passportId).where("is_latest", "=", 1)
+      .orderBy("type").orderBy("source").orderBy("external_id"))
+  const touch = compileOnce(sql.db, ["id", "now"], (db, slot) =>
+    db.updateTable("passports")
+      .set((eb) => ({
+        updated_at: eb.case().when("updated_at", "<", slot.now).then(slot.now).else(eb.ref("updated_at")).end()
+      }))
+      .where("id", "=", slot.id).returningAll())
+  const evaluationColumns = [
+    "id", "workspace_id", "passport_id", "environment", "mode", "verdict", "allowed", "would_block", "blockers", "warnings",
+    "policy_revision", "bundle_digest", "request", "token_id", "evaluated_at", "duration_ms", "evidence_ids", "candidate",
+    "policy_input"
+  ] as const satisfies ReadonlyArray<keyof GateEvaluationRow>
+  const insertEvaluation = compileOnce(sql.db, evaluationColumns, (db, slot) => db.insertInto("gate_evaluations").values(slot))
+  const upsertStamp = compileOnce(
+    sql.db,
+    ["passport_id", "environment", "evaluation_id", "verdict", "mode", "blocker_count", "evaluated_at"],
+    (db, slot) =>
+      db.insertInto("passport_stamps").values(slot).onConflict((oc) =>
+        oc.columns(["passport_id", "environment"]).doUpdateSet({
+          evaluation_id: slot.evaluation_id,
+          verdict: slot.verdict,
+          mode: slot.mode,
+          blocker_count: slot.blocker_count,
+          evaluated_at: slot.evaluated_at
+        }).where("passport_stamps.evaluated_at", "<=", slot.evaluated_at)
+      )
+  )
+
   const readPassport = (identity: PassportIdentity) =>
-    sql.query((db) => selectByIdentity(db, identity).executeTakeFirst()).pipe(Effect.map((row) => (row === undefined ? undefined : toPassport(sql.traits, row))))
+    sql.query((db) =>
+      byIdentity.run(db, {
+        workspaceId: identity.workspaceId,
+        namespace: identity.service.namespace,
+        name: identity.service.name,
+        releaseId: identity.releaseId
+      })
+    ).pipe(Effect.map(({ rows: [row] }) => (row === undefined ? undefined : toPassport(sql.traits, row))))
 
   const touchReturning = (trx: Transaction<Tables>, id: string, nowIso: string) =>
-    sql.attempt(() =>
-      trx.updateTable("passports")
-        .set((eb) => ({
-          updated_at: eb.case().when("updated_at", "<", nowIso).then(nowIso).else(eb.ref("updated_at")).end()
-        }))
-        .where("id", "=", id).returningAll().executeTakeFirstOrThrow()
-    ).pipe(Effect.map((row) => toPassport(sql.traits, row)))
+    sql.attempt(() => touch.run(trx, { id, now: nowIso })).pipe(
+      Effect.map((result) => toPassport(sql.traits, firstRow(result, `passport ${id}`)))
+    )
 
   const gateFacts = (identity: PassportIdentity) =>
     Effect.gen(function*() {
@@ -53,10 +90,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           evidence: []
         } satisfies GateFacts
       }
-      const evidenceRows = yield* sql.query((db) =>
-        db.selectFrom("evidence").selectAll().where("passport_id", "=", passport.id).where("is_latest", "=", 1)
-          .orderBy("type").orderBy("source").orderBy("external_id").execute()
-      )
+      const { rows: evidenceRows } = yield* sql.query((db) => latestEvidence.run(db, { passportId: passport.id }))
       return {
         passport: {
           id: passport.id,
@@ -114,7 +148,8 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           candidate: input.candidate === undefined ? null : JSON.stringify(input.candidate),
           policy_input: input.policyInput === undefined ? null : JSON.stringify(input.policyInput)
         }
-        yield* sql.attempt(() => trx.insertInto("gate_evaluations").values(row).execute())
+        // Every column is bound (the compiled INSERT names them all): an absent one is NULL, as Kysely would leave it.
+        yield* sql.attempt(() => insertEvaluation.run(trx, { ...row, candidate: row.candidate ?? null, policy_input: row.policy_input ?? null }))
         const stamp = {
           passport_id: passport.id,
           environment: input.environment,
@@ -124,17 +159,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           blocker_count: verdict.blockers.length,
           evaluated_at: verdict.evaluatedAt
         }
-        yield* sql.attempt(() =>
-          trx.insertInto("passport_stamps").values(stamp).onConflict((oc) =>
-            oc.columns(["passport_id", "environment"]).doUpdateSet({
-              evaluation_id: stamp.evaluation_id,
-              verdict: stamp.verdict,
-              mode: stamp.mode,
-              blocker_count: stamp.blocker_count,
-              evaluated_at: stamp.evaluated_at
-            }).where("passport_stamps.evaluated_at", "<=", stamp.evaluated_at)
-          ).execute()
-        )
+        yield* sql.attempt(() => upsertStamp.run(trx, stamp))
         const recorded: RecordedGateEvaluation = {
           passport,
           evaluation: toEvaluation(row),

@@ -2,6 +2,7 @@ import { TOKEN_TOUCH_INTERVAL_MS, TokenStore } from "@releasepassport/core"
 import type { ApiToken, TokenScope } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { ApiTokenRow } from "../schema.ts"
+import { compileOnce } from "./CompiledStatement.ts"
 import { newId } from "./ids.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
@@ -17,6 +18,8 @@ export const makeTokenStore = (sql: SqlRunner): TokenStore["Service"] => {
     revokedAt: row.revoked_at === null ? null : readTimestamp(row.revoked_at),
     lastUsedAt: row.last_used_at === null ? null : readTimestamp(row.last_used_at)
   })
+  // Read by every request with a bearer token: compiled once (see CompiledStatement.ts).
+  const byDigest = compileOnce(sql.db, ["digest"], (db, slot) => db.selectFrom("api_tokens").selectAll().where("digest", "=", slot.digest))
   return TokenStore.of({
     create: (input) => {
       const row: ApiTokenRow = {
@@ -33,8 +36,8 @@ export const makeTokenStore = (sql: SqlRunner): TokenStore["Service"] => {
       return sql.query((db) => db.insertInto("api_tokens").values(row).execute()).pipe(Effect.as(toToken(row)))
     },
     findByDigest: (digest) =>
-      sql.query((db) => db.selectFrom("api_tokens").selectAll().where("digest", "=", digest).executeTakeFirst()).pipe(
-        Effect.map((row) => (row === undefined ? undefined : { token: toToken(row), digest: row.digest }))
+      sql.query((db) => byDigest.run(db, { digest })).pipe(
+        Effect.map(({ rows: [row] }) => (row === undefined ? undefined : { token: toToken(row), digest: row.digest }))
       ),
     list: (workspaceId) =>
       sql.query((db) =>
