@@ -6,6 +6,9 @@
 // JSON twin). Goal: each page at most 1.5x its JSON route. Also prints the gzipped size of every
 // script the pages load (goal: 40 KB together). SQLite, and PostgreSQL when reachable.
 // Bounded: BENCH_DURATION_S seconds per route (default 5), BENCH_CONNECTIONS (default 4).
+// A page and its JSON route are measured in alternating rounds (JSON, page, page, JSON) and
+// each figure is the median over its rounds, so that a load swing on a shared machine falls on
+// both sides of a ratio instead of on one.
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -55,14 +58,28 @@ const measureTarget = async (label, database, cleanup) => {
     ["detail (rotating ids)", { path: () => `${BASE}/passports/${ids[(nextJson += 7919) % ids.length]}` }, { path: () => `/console/passports/${ids[(nextPage += 7919) % ids.length]}` }],
     ["overview (page only)", undefined, "/console"]
   ]
-  const run = async (name, target) => {
-    const options = typeof target === "string" ? { url: `${server.url}${target}` } : { url: `${server.url}/`, ...target }
-    await load({ ...options, headers: { cookie }, connections: CONNECTIONS, durationS: 1 })
-    return expectAllOk(`${label} ${name}`, await load({ ...options, headers: { cookie }, connections: CONNECTIONS, durationS: DURATION_S }))
-  }
+  const options = (target) => typeof target === "string" ? { url: `${server.url}${target}` } : { url: `${server.url}/`, ...target }
+  const once = async (name, target, durationS) =>
+    expectAllOk(`${label} ${name}`, await load({ ...options(target), headers: { cookie }, connections: CONNECTIONS, durationS }))
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  const summary = (runs) => ({
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    perSecond: median(runs.map((r) => r.perSecond))
+  })
+  const ROUNDS = 4
   const rows = []
   for (const [name, json, page] of pairs) {
-    rows.push({ name, json: json === undefined ? undefined : await run(`${name} JSON`, json), page: await run(`${name} page`, page) })
+    const runs = { json: [], page: [] }
+    for (const target of [json, page]) if (target !== undefined) await once(`${name} warm-up`, target, 1)
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? ["json", "page"] : ["page", "json"]
+      for (const kind of order) {
+        const target = kind === "json" ? json : page
+        if (target !== undefined) runs[kind].push(await once(`${name} ${kind}`, target, Math.max(1, DURATION_S / ROUNDS)))
+      }
+    }
+    rows.push({ name, json: json === undefined ? undefined : summary(runs.json), page: summary(runs.page) })
   }
   const scripts = await scriptSizes(server.url, cookie)
   await server.stop()
@@ -80,7 +97,7 @@ const measureTarget = async (label, database, cleanup) => {
 }
 
 await runBench(async (cleanup) => {
-  console.log(`${machineLine()}; ${CONNECTIONS} connections, ${DURATION_S} s per route after 1 s warm-up, loopback`)
+  console.log(`${machineLine()}; ${CONNECTIONS} connections, ${DURATION_S} s per route in 4 alternating rounds after 1 s warm-up (medians of the rounds), loopback`)
   const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-bench-"))
   cleanup(async () => rmSync(dir, { recursive: true, force: true }))
   await measureTarget("SQLite", `sqlite:${path.join(dir, "bench.db")}`, cleanup)
