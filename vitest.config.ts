@@ -11,6 +11,8 @@ export default defineConfig({
       "@releasepassport/app": src("app"),
       "@releasepassport/adapters": src("adapters"),
       "@releasepassport/console": src("console"),
+      // Before the package: an alias also matches the package's subpaths.
+      "@releasepassport/server/api": fileURLToPath(new URL("./packages/server/src/api/index.ts", import.meta.url)),
       "@releasepassport/server": src("server"),
       "@releasepassport/testing": src("testing")
     }

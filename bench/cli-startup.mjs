@@ -1,14 +1,20 @@
 // CLI start-up next to `node -e 0`, in the same run: N runs of each command, median and the
 // ratio to the baseline. `gate evaluate` is run against a closed port with --retries 0, so it
 // measures loading, parsing the request and one refused connection, not a server.
-//   node bench/cli-startup.mjs [runs]      (build first: npm run build --silent)
+//   node bench/cli-startup.mjs [runs] [--baseline <other checkout>/packages/cli/bin/releasepassport.js]
+// (build first: npm run build --silent). With --baseline, another build of the CLI (e.g. the
+// commit before a change) runs interleaved with this one, so before and after share the noise.
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 
-const runs = Number(process.argv[2] ?? 15)
+const args = process.argv.slice(2)
+const baselineAt = args.indexOf("--baseline")
+const baselineBin = baselineAt >= 0 ? path.resolve(args[baselineAt + 1] ?? "") : undefined
+if (baselineAt >= 0) args.splice(baselineAt, 2)
+const runs = Number(args[0] ?? 15)
 const bin = fileURLToPath(new URL("../packages/cli/bin/releasepassport.js", import.meta.url))
 const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-startup-"))
 const request = path.join(dir, "gate.json")
@@ -21,14 +27,18 @@ writeFileSync(request, JSON.stringify({
   rollback: { available: true, verified: true }
 }))
 
-const commands = [
-  { name: "node -e 0", args: ["-e", "0"], expect: 0 },
-  { name: "releasepassport --help", args: [bin, "--help"], expect: 0 },
+const cliCommands = (label, cli) => [
+  { name: `${label} --help`, args: [cli, "--help"], expect: 0 },
   {
-    name: "releasepassport gate evaluate",
-    args: [bin, "gate", "evaluate", "--url", "http://127.0.0.1:9", "--file", request, "--retries", "0", "--token", "rp_bench"],
+    name: `${label} gate evaluate`,
+    args: [cli, "gate", "evaluate", "--url", "http://127.0.0.1:9", "--file", request, "--retries", "0", "--token", "rp_bench"],
     expect: 2
   }
+]
+const commands = [
+  { name: "node -e 0", args: ["-e", "0"], expect: 0 },
+  ...(baselineBin === undefined ? [] : cliCommands("baseline", baselineBin)),
+  ...cliCommands("releasepassport", bin)
 ]
 
 const time = (args, expected) => {

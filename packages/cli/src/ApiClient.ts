@@ -1,8 +1,7 @@
 import { Config, Effect, Redacted, Schema } from "effect"
 import { Flag } from "effect/cli"
-import type { Api } from "@releasepassport/server"
-import { FetchHttpClient, HttpClientRequest } from "effect/http"
-import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
+import type { Api } from "@releasepassport/server/api"
+import type { HttpApiClient } from "effect/http-api"
 
 /** `--url`, else `RELEASEPASSPORT_URL`. */
 export const urlFlag = Flag.String("url").pipe(
@@ -106,8 +105,8 @@ export const callApi = <A>(
     } catch {
       return yield* new ClientError({ message: `not a URL: ${options.baseUrl}` })
     }
-    // The API definition comes with the server package, loaded when a call is made, not at start-up.
-    const { Api, BearerToken, SessionOrToken } = yield* Effect.promise(() => import("@releasepassport/server"))
+    // The API definition alone (not the server behind it) and the HTTP client, loaded when a call is made, not at start-up.
+    const { Api, BearerToken, FetchHttpClient, HttpApiClient, HttpApiMiddleware, HttpClientRequest, SessionOrToken } = yield* Effect.promise(() => import("./lazy/apiClient.ts"))
     const client = yield* HttpApiClient.make(Api, { baseUrl: url.href.replace(/\/+$/, "") }).pipe(
       Effect.provide(
         HttpApiMiddleware.layerClient(BearerToken, ({ next, request }) =>

@@ -1,4 +1,3 @@
-import { openDatabase } from "@releasepassport/adapters"
 import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { existsSync } from "node:fs"
@@ -22,7 +21,8 @@ export const backupCommand = Command.make(
     // Never overwrite: a backup that destroys the previous one is a trap.
     if (existsSync(flags.to)) return yield* fail(`--to ${flags.to} already exists; choose a new file`)
     const database = yield* Effect.tryPromise({
-      try: () => openDatabase(flags.database),
+      // The adapters (and their drivers) load here, not at start-up.
+      try: () => import("@releasepassport/adapters").then(({ openDatabase }) => openDatabase(flags.database)),
       catch: (error) => (error instanceof Error ? error.message : String(error))
     }).pipe(Effect.catch((message) => fail(message)))
     const copy = database.backupTo

@@ -7,16 +7,6 @@ import { existsSync } from "node:fs"
 import { mkdir, open, readFile } from "node:fs/promises"
 import path from "node:path"
 import { text } from "node:stream/consumers"
-import {
-  computeLicenseStatus,
-  generateLicenseKeyPair,
-  LicenseKeyError,
-  loadPrivateKey,
-  loadPublicKeyState,
-  makeLicenseChecker,
-  signLicense,
-  verifyLicense
-} from "@releasepassport/app"
 import { databaseFlag, fail, parseDuration, storesFor } from "./common.ts"
 
 export const PRIVATE_KEY_FILE = "license-private.pem"
@@ -52,10 +42,13 @@ export const licenseStatusListenerFlag = Flag.String("license-status-listener").
   Flag.optional
 )
 
+/** The license use cases (keys, signatures: jose), loaded when a license command runs, not at start-up. */
+const licensing = Effect.promise(() => import("./lazy/licensing.ts"))
+
 const someOrUndefined = <A>(option: Option.Option<A>): A | undefined => (option._tag === "Some" ? option.value : undefined)
 
 const keyFailure = (error: unknown) =>
-  fail(error instanceof LicenseKeyError ? error.message : "the key cannot be used")
+  Effect.flatMap(licensing, ({ LicenseKeyError }) => fail(error instanceof LicenseKeyError ? error.message : "the key cannot be used"))
 
 // ---------------------------------------------------------------------------------------------
 // keygen
@@ -93,6 +86,7 @@ const keygen = Command.make(
     for (const file of [privateFile, publicFile]) {
       if (existsSync(file)) return yield* fail(`${file} already exists; refusing to overwrite it (choose another --out-dir)`)
     }
+    const { generateLicenseKeyPair } = yield* licensing
     const pair = yield* Effect.promise(generateLicenseKeyPair)
     yield* writeNew(privateFile, pair.privatePem, 0o600)
     yield* writeNew(publicFile, pair.publicPem, 0o644)
@@ -199,6 +193,7 @@ const issue = Command.make(
           "maxServices must be an integer >= 0, retentionDays an integer >= 1, enforceMode and sso true or false"
       )
     }
+    const { loadPrivateKey, signLicense } = yield* licensing
     const key = yield* Effect.tryPromise({ try: () => loadPrivateKey(flags.privateKey), catch: (error) => error }).pipe(
       Effect.catch(keyFailure)
     )
@@ -243,7 +238,7 @@ const readLicenseFile = (file: string) =>
 
 const requirePublicKey = (config: Option.Option<string>) =>
   Effect.gen(function*() {
-    const key = yield* loadPublicKeyState(someOrUndefined(config))
+    const key = yield* (yield* licensing).loadPublicKeyState(someOrUndefined(config))
     if (key._tag === "NotConfigured") {
       return yield* fail(
         "no license public key: give the one the server uses (--license-public-key or RELEASEPASSPORT_LICENSE_PUBLIC_KEY), " +
@@ -265,6 +260,7 @@ const install = Command.make(
     const key = yield* requirePublicKey(flags.publicKey)
     const document = yield* readLicenseFile(flags.file)
     // Checked before anything is written: a license that would not count changes nothing.
+    const { verifyLicense } = yield* licensing
     const verification = yield* Effect.promise(() => verifyLicense(document, key))
     if (verification._tag === "Invalid") {
       return yield* fail(`refused: ${verification.reason} (${invalidHint[verification.reason] ?? "not a valid license"}); nothing was installed`)
@@ -340,6 +336,7 @@ const status = Command.make(
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print the JSON the API answers"), Flag.withDefault(false))
   },
   Effect.fn(function*(flags) {
+    const { computeLicenseStatus, loadPublicKeyState, makeLicenseChecker } = yield* licensing
     const key = yield* loadPublicKeyState(someOrUndefined(flags.publicKey))
     if (key._tag === "Unusable") yield* Console.error(`warning: ${key.message}`)
     return yield* Effect.gen(function*() {

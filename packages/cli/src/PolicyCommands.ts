@@ -1,4 +1,4 @@
-import { EvidenceStatus, evaluateGate, GateRequest, loadPolicyBundle } from "@releasepassport/core"
+import { EvidenceStatus, GateRequest } from "@releasepassport/core"
 import type { EvidenceFacts, Finding } from "@releasepassport/core"
 import { Console, Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -49,6 +49,8 @@ const evaluate = Command.make(
     const bytes = yield* Effect.tryPromise({ try: () => readFile(bundlePath), catch: () => `cannot read ${bundlePath}` }).pipe(
       Effect.catch((message) => fail(message))
     )
+    // The policy engine (opa-wasm) loads when a bundle is evaluated, not at start-up.
+    const { evaluateGate, loadPolicyBundle } = yield* Effect.promise(() => import("./lazy/policyEngine.ts"))
     const bundle = yield* loadPolicyBundle(bytes).pipe(Effect.catch((error) => fail(`${bundlePath}: ${error.message}`)))
     const request = yield* Schema.decodeUnknownEffect(GateRequest)(yield* readJson(flags.request), { errors: "all" }).pipe(
       Effect.catch((error) => fail(`${flags.request} is not a gate request: ${error.message}`))

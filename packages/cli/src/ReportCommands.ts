@@ -4,9 +4,8 @@ import { createWriteStream } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import yauzl from "yauzl"
-import { ImpactReport, verifyAuditPack } from "@releasepassport/app"
-import { BASE_PATH } from "@releasepassport/server"
+import type yauzl from "yauzl"
+import { ImpactReport } from "@releasepassport/app"
 import { tokenFlag, urlFlag } from "./ApiClient.ts"
 import { fail, parseDuration } from "./common.ts"
 
@@ -63,6 +62,8 @@ const fetchReport = (options: {
     } catch {
       return yield* fail(`not a URL: ${options.url}`)
     }
+    // Loaded when a report is fetched: the base path comes with the API definition, not needed at start-up.
+    const { BASE_PATH } = yield* Effect.promise(() => import("@releasepassport/server/api"))
     const target = new URL(`${base.href.replace(/\/+$/, "")}${BASE_PATH}${options.path}`)
     for (const [key, value] of Object.entries(options.query)) target.searchParams.set(key, value)
     const response = yield* Effect.tryPromise({
@@ -203,9 +204,10 @@ const auditPack = Command.make(
 ).pipe(Command.withDescription("A zip for auditors: manifest, hash-chained decisions.csv, a report per release, a summary"))
 
 /** Every entry of a zip, by name. Refuses duplicate names (a second copy could hide a tampered one). */
-const readZip = (bytes: Buffer) =>
-  new Promise<Map<string, Uint8Array>>((resolve, reject) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true, strictFileNames: true }, (error, zip) => {
+const readZip = async (bytes: Buffer) => {
+  const { default: unzip } = await import("yauzl")
+  return new Promise<Map<string, Uint8Array>>((resolve, reject) => {
+    unzip.fromBuffer(bytes, { lazyEntries: true, strictFileNames: true }, (error, zip) => {
       if (error !== null || zip === undefined) return reject(error ?? new Error("not a zip"))
       const files = new Map<string, Uint8Array>()
       zip.on("error", reject)
@@ -226,13 +228,17 @@ const readZip = (bytes: Buffer) =>
       zip.readEntry()
     })
   })
+}
 
 const verify = Command.make(
   "verify",
   { pack: Argument.String("pack").pipe(Argument.withDescription("The audit pack (.zip)")) },
   Effect.fn(function*(flags) {
     const outcome = yield* Effect.tryPromise({
-      try: async () => verifyAuditPack(await readZip(await readFile(flags.pack))),
+      try: async () => {
+        const [{ verifyAuditPack }, files] = await Promise.all([import("./lazy/auditPack.ts"), readFile(flags.pack).then(readZip)])
+        return verifyAuditPack(files)
+      },
       catch: (error) => `${flags.pack}: cannot read the pack (${(error as Error).message ?? String(error)})`
     }).pipe(Effect.result)
     if (outcome._tag === "Failure") {

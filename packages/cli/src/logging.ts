@@ -1,7 +1,15 @@
 import { sanitizeText } from "@releasepassport/core"
 import { Layer, Logger } from "effect"
-import { pino } from "pino"
+import { createRequire } from "node:module"
 import type { DestinationStream, Level, LoggerOptions } from "pino"
+import type * as Pino from "pino"
+
+/**
+ * pino is loaded on first use, and synchronously (it is CommonJS): only JSON logs need it, and
+ * loading it costs every command's start-up otherwise. `jsonLine` stays a plain function.
+ */
+let loaded: typeof Pino.pino | undefined
+const pinoModule = (): typeof Pino.pino => (loaded ??= (createRequire(import.meta.url)("pino") as typeof Pino).pino)
 
 /** The log format chosen for this process (RELEASEPASSPORT_LOG_FORMAT). */
 export const logFormat = (): "text" | "json" => (process.env["RELEASEPASSPORT_LOG_FORMAT"] === "json" ? "json" : "text")
@@ -13,16 +21,19 @@ const sanitizeLine = (line: string) => sanitizeText(line).text
  * or pid (a container knows them), and the whole serialized line through the sanitizer as
  * the last thing before it leaves the process.
  */
-const pinoOptions: LoggerOptions = {
+const pinoOptions = (pino: typeof Pino.pino): LoggerOptions => ({
   base: null,
   messageKey: "message",
   timestamp: pino.stdTimeFunctions.isoTime,
   formatters: { level: (label) => ({ level: label }) },
   hooks: { streamWrite: sanitizeLine }
-}
+})
 
 /** A JSON-lines logger on a stream (stderr by default: stdout carries only what a command prints on purpose). */
-export const jsonLines = (destination: DestinationStream = pino.destination({ fd: 2, sync: true })) => pino(pinoOptions, destination)
+export const jsonLines = (destination?: DestinationStream) => {
+  const pino = pinoModule()
+  return pino(pinoOptions(pino), destination ?? pino.destination({ fd: 2, sync: true }))
+}
 
 /** One JSON line as a string (for messages printed by the command-line layer, e.g. a fatal error). */
 export const jsonLine = (level: Level, message: string, fields: Record<string, unknown> = {}): string => {

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { fileURLToPath } from "node:url"
 
 /**
  * The console's static files, read once at start. Each is served under a name that carries a
@@ -16,8 +15,10 @@ export interface Asset {
 
 export const ASSET_PREFIX = "/console/assets/"
 
-const require = createRequire(import.meta.url)
-const own = (name: string) => fileURLToPath(new URL(`../assets/${name}`, import.meta.url))
+// Found through the package's name, not beside this module: the CLI bundles this code into its
+// own dist/, and the files stay in the installed @releasepassport/console (with its dependencies).
+const own = (name: string) => createRequire(import.meta.url).resolve(`@releasepassport/console/assets/${name}`)
+const require = createRequire(own("console.css"))
 
 const sources = {
   css: { file: own("console.css"), contentType: "text/css; charset=utf-8", name: "console", ext: "css" },

@@ -9,7 +9,8 @@
  * secret. A rule that turns asynchronous in some future release fails loudly instead of being
  * silently skipped.
  */
-import { rules as presetRules } from "@secretlint/secretlint-rule-preset-recommend"
+import type * as Preset from "@secretlint/secretlint-rule-preset-recommend"
+import { createRequire } from "node:module"
 import type {
   SecretLintRuleContext,
   SecretLintRuleCreator,
@@ -70,11 +71,20 @@ const extendToTokenEnd = (text: string, end: number): number => {
 const defaultUse: SecretlintRuleUse = { kind: "third_party_token" }
 
 /**
+ * The recommended preset, loaded on first use (synchronously: Node 22 requires ES modules
+ * without top-level await). Loading and preparing it takes tens of milliseconds, which a
+ * process that never sanitizes (a CLI's `--help`, a pipeline client) should not pay at start-up.
+ */
+let preset: typeof Preset.rules | undefined
+const presetRules = (): typeof Preset.rules =>
+  (preset ??= (createRequire(import.meta.url)("@secretlint/secretlint-rule-preset-recommend") as typeof Preset).rules)
+
+/**
  * Prepares the given secretlint rules (the recommended preset by default) as configured by `uses`
  * (`secretlintRuleUses` by default), and returns a synchronous scanner.
  */
 export const makeSecretlintScanner = (
-  creators: ReadonlyArray<SecretLintRuleCreator<never>> = presetRules as ReadonlyArray<SecretLintRuleCreator<never>>,
+  creators: ReadonlyArray<SecretLintRuleCreator<never>> = presetRules() as ReadonlyArray<SecretLintRuleCreator<never>>,
   uses: Readonly<Record<string, SecretlintRuleUse | SecretlintRuleSkip>> = secretlintRuleUses
 ): ((text: string) => Array<LibraryFinding>) => {
   // Reports go to the scan under way; there is exactly one at a time because scanning is synchronous.
@@ -127,5 +137,6 @@ export const makeSecretlintScanner = (
   }
 }
 
-/** The recommended preset, prepared once. */
-export const scanWithSecretlint = makeSecretlintScanner()
+/** The recommended preset, prepared once, on the first scan. */
+let scanner: ((text: string) => Array<LibraryFinding>) | undefined
+export const scanWithSecretlint = (text: string): Array<LibraryFinding> => (scanner ??= makeSecretlintScanner())(text)
