@@ -5,6 +5,7 @@ import {
   DeclareConnector,
   Integrations,
   isSameOrigin,
+  localEndpoint,
   LicenseService,
   NewComment,
   Passports,
@@ -23,7 +24,7 @@ import type { VNode } from "preact"
 /** A page component with its props checked (preact's `h` overloads lose them). */
 const view = <P,>(component: (props: P) => VNode, props: P): VNode => h(component as never, props as never)
 import { ASSET_PREFIX, loadAssets } from "./Assets.ts"
-import { field, fields, formVisit, localEndpoint, readForm, requestUrl, requireRole, safeNext, SESSION_COOKIE, visit } from "./ConsoleAuth.ts"
+import { field, fields, formVisit, readForm, requestUrl, requireRole, safeNext, SESSION_COOKIE, visit } from "./ConsoleAuth.ts"
 import type { Form, Visit } from "./ConsoleAuth.ts"
 import { badRequest, NeedsSignIn, PageRefused } from "./ConsoleErrors.ts"
 import { pageFor } from "./ConsolePages.ts"
