@@ -359,7 +359,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
           workspaceId: current.membership.workspace.id,
           name: input.name,
           scopes: input.scopes,
-          ...(input.expiresInDays !== undefined ? { lifetimeMs: input.expiresInDays * 86_400_000 } : {})
+          expiresInDays: input.expiresInDays
         })
         // The value is in this answer only (no redirect that would need it stored anywhere).
         return yield* tokensPage(current, { name: created.token.name, value: Redacted.value(created.value) }, undefined, 201)
