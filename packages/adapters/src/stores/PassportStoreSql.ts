@@ -14,7 +14,7 @@ import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, GateEvaluationRow, PassportStampRow, Tables } from "../schema.ts"
 import { newId } from "./ids.ts"
-import { findOrCreatePassport, selectByIdentity, toEvidenceFacts, toPassport } from "./passportRows.ts"
+import { findOrCreatePassport, selectByIdentity, toEvaluationVerdict, toEvidenceFacts, toPassport } from "./passportRows.ts"
 import { toCount } from "./SqlRunner.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
@@ -137,17 +137,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
 
   const toEvaluation = (row: GateEvaluationRow): GateEvaluation => ({
     id: row.id,
-    passportId: row.passport_id,
-    environment: row.environment,
-    mode: row.mode as GateEvaluation["mode"],
-    verdict: row.verdict as GateEvaluation["verdict"],
-    allowed: row.allowed === 1,
-    wouldBlock: row.would_block === 1,
-    blockers: readJson(row.blockers) as GateEvaluation["blockers"],
-    warnings: readJson(row.warnings) as GateEvaluation["warnings"],
-    policyRevision: row.policy_revision,
-    bundleDigest: row.bundle_digest,
-    evaluatedAt: readTimestamp(row.evaluated_at),
+    ...toEvaluationVerdict(sql.traits, row),
     durationMs: Number(row.duration_ms),
     evidenceIds: row.evidence_ids === null ? null : readJson(row.evidence_ids) as ReadonlyArray<string>
   })
