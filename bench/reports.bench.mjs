@@ -9,11 +9,9 @@
 import { openDatabase, migrateToLatest } from "@releasepassport/adapters"
 import { sql } from "kysely"
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { BIN, cli, machineLine, POSTGRES_URL, postgresSchema, redact, REPO, runBench } from "../packages/server/bench/support.mjs"
+import { BIN, cli, machineLine, onEachDatabase, redact, REPO, runBench } from "../packages/server/bench/support.mjs"
 
 const EVALUATIONS = Number(process.env.BENCH_EVALUATIONS ?? 100_000)
 const PER_PASSPORT = 10
@@ -175,13 +173,5 @@ const measure = async (label, database, cleanup) => {
 
 await runBench(async (cleanup) => {
   console.log(`${machineLine()}; ${EVALUATIONS} evaluations; RSS sampled every 10 ms (server) / VmHWM (SELECT process)`)
-  const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-bench-reports-"))
-  cleanup(async () => rmSync(dir, { recursive: true, force: true }))
-  await measure("SQLite", `sqlite:${path.join(dir, "bench.db")}`, cleanup)
-  const schema = await postgresSchema()
-  if ("skipped" in schema) console.log(`PostgreSQL at ${redact(POSTGRES_URL)} is unreachable (${schema.skipped}): SKIPPED`)
-  else {
-    cleanup(schema.drop)
-    await measure("PostgreSQL", schema.url, cleanup)
-  }
+  await onEachDatabase(cleanup, measure, "releasepassport-bench-reports-")
 })

@@ -1,13 +1,12 @@
 import type { EvidenceBatch, GateRequest } from "@releasepassport/core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adapterChoices, call, cliOk, createToken, passingGateRequest, rawPost, signIn, startServer } from "@releasepassport/testing"
+import { adapterChoices, call, createToken, evidenceBatchFor, gateWith, ingestWith, passingGateRequest, seedTwoWorkspaces, signInSeeded, startServer } from "@releasepassport/testing"
 import type { RunningServer, Session, TestDatabase } from "@releasepassport/testing"
 
 /**
  * The console's passport reads and comments, black-box: data goes in through the pipeline
  * routes with a token, and comes out through session routes as each role.
  */
-const PASSWORD = "correct horse battery staple"
 const ROLES = ["owner", "admin", "member", "viewer"] as const
 type Role = (typeof ROLES)[number]
 
@@ -22,38 +21,17 @@ for (const choice of await adapterChoices()) {
     let betaPassportId: string
     let detailed: { passportId: string; failedId: string; passedId: string; privateId: string; secret: string }
 
-    const gate = async (token: string, request: GateRequest) => {
-      const answer = await rawPost(`${server.url}/releasepassport/v1/gate/evaluate`, JSON.stringify(request), { authorization: `Bearer ${token}` })
-      expect(answer.status, answer.text).toBe(200)
-      return answer.json
-    }
-    const ingest = async (token: string, batch: EvidenceBatch) => {
-      const answer = await rawPost(`${server.url}/releasepassport/v1/evidence/ingest`, JSON.stringify(batch), { authorization: `Bearer ${token}` })
-      expect(answer.status, answer.text).toBe(200)
-      return answer.json
-    }
-    const batchFor = (request: GateRequest, externalId: string, evidence: EvidenceBatch["evidence"]): EvidenceBatch => ({
-      source: "github_actions",
-      externalId,
-      service: { name: request.service.name, namespace: request.service.namespace },
-      release: { releaseId: request.release.releaseId, sourceSha: request.release.sourceSha },
-      artifact: { digest: request.artifact.digest },
-      evidence
-    })
+    const gate = (token: string, request: GateRequest) => gateWith(server.url, token, request)
+    const ingest = (token: string, batch: EvidenceBatch) => ingestWith(server.url, token, batch)
+    const batchFor = evidenceBatchFor
 
     beforeAll(async () => {
       testDb = await choice.create()
-      const run = (args: Array<string>, input?: string) => cliOk([...args, "--database", testDb.url], input)
-      await run(["migrate"])
-      await run(["workspace", "create", "--slug", "alpha", "--name", "Alpha"])
-      await run(["workspace", "create", "--slug", "beta", "--name", "Beta"])
-      for (const role of ROLES) await run(["user", "create", "--email", `${role}@alpha.example.com`, "--workspace", "alpha", "--role", role], `${PASSWORD}\n`)
-      await run(["user", "create", "--email", "owner@beta.example.com", "--workspace", "beta", "--role", "owner"], `${PASSWORD}\n`)
+      await seedTwoWorkspaces(testDb.url, ROLES)
       alphaToken = (await createToken(testDb.url, "--workspace", "alpha", "--scope", "gate:evaluate", "--scope", "evidence:ingest")).value
       betaToken = (await createToken(testDb.url, "--workspace", "beta", "--scope", "gate:evaluate")).value
       server = await startServer({ database: testDb.url })
-      for (const role of ROLES) sessions[role] = await signIn(server.url, `${role}@alpha.example.com`, PASSWORD)
-      sessions.outsider = await signIn(server.url, "owner@beta.example.com", PASSWORD)
+      Object.assign(sessions, await signInSeeded(server.url, ROLES))
 
       // Six passports in alpha: two services, staging and production, shadow and enforce.
       for (let i = 0; i < 6; i++) {

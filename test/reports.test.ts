@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adapterChoices, call, cli, cliOk, createToken, passingGateRequest, rawPost, readZip, signIn, startServer, writeZip } from "@releasepassport/testing"
+import { adapterChoices, call, cli, createToken, evidenceBatchFor, gateWith, ingestWith, passingGateRequest, readZip, seedTwoWorkspaces, signInSeeded, startServer, writeZip } from "@releasepassport/testing"
 import type { RunningServer, Session, TestDatabase } from "@releasepassport/testing"
 
 /**
@@ -13,7 +13,7 @@ import type { RunningServer, Session, TestDatabase } from "@releasepassport/test
  * sessions, tokens and the CLI. Expected figures are computed here from the gate's own answers,
  * never from the report code.
  */
-const PASSWORD = "correct horse battery staple"
+const ALPHA_ROLES = ["viewer", "admin", "member"] as const
 /** A token name a spreadsheet would run as a formula. */
 const FORMULA_NAME = "=HYPERLINK(\"https://evil.example\",\"ci\")"
 
@@ -109,24 +109,9 @@ for (const choice of await adapterChoices()) {
     let privateSecret: string
     let reported: { passportId: string; privateId: string; publicId: string }
 
-    const gate = async (token: string, request: GateRequest) => {
-      const answer = await rawPost(`${server.url}/releasepassport/v1/gate/evaluate`, JSON.stringify(request), { authorization: `Bearer ${token}` })
-      expect(answer.status, answer.text).toBe(200)
-      return answer.json
-    }
-    const ingest = async (token: string, batch: EvidenceBatch) => {
-      const answer = await rawPost(`${server.url}/releasepassport/v1/evidence/ingest`, JSON.stringify(batch), { authorization: `Bearer ${token}` })
-      expect(answer.status, answer.text).toBe(200)
-      return answer.json
-    }
-    const batchFor = (request: GateRequest, externalId: string, evidence: EvidenceBatch["evidence"]): EvidenceBatch => ({
-      source: "github_actions",
-      externalId,
-      service: { name: request.service.name, namespace: request.service.namespace },
-      release: { releaseId: request.release.releaseId, sourceSha: request.release.sourceSha },
-      artifact: { digest: request.artifact.digest },
-      evidence
-    })
+    const gate = (token: string, request: GateRequest) => gateWith(server.url, token, request)
+    const ingest = (token: string, batch: EvidenceBatch) => ingestWith(server.url, token, batch)
+    const batchFor = evidenceBatchFor
     const record = (answer: any, request: GateRequest) => {
       decided.push({
         passportId: answer.passportId,
@@ -147,22 +132,14 @@ for (const choice of await adapterChoices()) {
     beforeAll(async () => {
       dir = mkdtempSync(path.join(tmpdir(), "releasepassport-reports-"))
       testDb = await choice.create()
-      const run = (args: Array<string>, input?: string) => cliOk([...args, "--database", testDb.url], input)
-      await run(["migrate"])
-      await run(["workspace", "create", "--slug", "alpha", "--name", "Alpha"])
-      await run(["workspace", "create", "--slug", "beta", "--name", "Beta"])
-      for (const role of ["viewer", "admin", "member"] as const) {
-        await run(["user", "create", "--email", `${role}@alpha.example.com`, "--workspace", "alpha", "--role", role], `${PASSWORD}\n`)
-      }
-      await run(["user", "create", "--email", "owner@beta.example.com", "--workspace", "beta", "--role", "owner"], `${PASSWORD}\n`)
+      await seedTwoWorkspaces(testDb.url, ALPHA_ROLES)
       gateToken = await createToken(testDb.url, "--workspace", "alpha", "--name", FORMULA_NAME, "--scope", "gate:evaluate", "--scope", "evidence:ingest")
       reportsToken = (await createToken(testDb.url, "--workspace", "alpha", "--name", "auditor", "--scope", "reports:read")).value
       licenseToken = (await createToken(testDb.url, "--workspace", "alpha", "--scope", "license:read")).value
       betaReportsToken = (await createToken(testDb.url, "--workspace", "beta", "--scope", "reports:read")).value
       const betaGate = (await createToken(testDb.url, "--workspace", "beta", "--scope", "gate:evaluate")).value
       server = await startServer({ database: testDb.url })
-      for (const role of ["viewer", "admin", "member"] as const) sessions[role] = await signIn(server.url, `${role}@alpha.example.com`, PASSWORD)
-      sessions.outsider = await signIn(server.url, "owner@beta.example.com", PASSWORD)
+      Object.assign(sessions, await signInSeeded(server.url, ALPHA_ROLES))
       since = new Date(Date.now() - 1000).toISOString()
 
       // Twelve releases: two services, production (fails without a passed smoke) and staging,

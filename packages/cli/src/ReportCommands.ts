@@ -4,7 +4,6 @@ import { createWriteStream } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import type yauzl from "yauzl"
 import { ImpactReport } from "@releasepassport/app"
 import { tokenFlag, urlFlag } from "./ApiClient.ts"
 import { fail, parseDuration } from "./common.ts"
@@ -203,41 +202,14 @@ const auditPack = Command.make(
   })
 ).pipe(Command.withDescription("A zip for auditors: manifest, hash-chained decisions.csv, a report per release, a summary"))
 
-/** Every entry of a zip, by name. Refuses duplicate names (a second copy could hide a tampered one). */
-const readZip = async (bytes: Buffer) => {
-  const { default: unzip } = await import("yauzl")
-  return new Promise<Map<string, Uint8Array>>((resolve, reject) => {
-    unzip.fromBuffer(bytes, { lazyEntries: true, strictFileNames: true }, (error, zip) => {
-      if (error !== null || zip === undefined) return reject(error ?? new Error("not a zip"))
-      const files = new Map<string, Uint8Array>()
-      zip.on("error", reject)
-      zip.on("end", () => resolve(files))
-      zip.on("entry", (entry: yauzl.Entry) => {
-        if (files.has(entry.fileName)) return reject(new Error(`${entry.fileName} appears twice`))
-        zip.openReadStream(entry, (streamError, stream) => {
-          if (streamError !== null || stream === undefined) return reject(streamError ?? new Error("unreadable entry"))
-          const chunks: Array<Buffer> = []
-          stream.on("data", (chunk: Buffer) => chunks.push(chunk))
-          stream.on("error", reject)
-          stream.on("end", () => {
-            files.set(entry.fileName, Buffer.concat(chunks))
-            zip.readEntry()
-          })
-        })
-      })
-      zip.readEntry()
-    })
-  })
-}
-
 const verify = Command.make(
   "verify",
   { pack: Argument.String("pack").pipe(Argument.withDescription("The audit pack (.zip)")) },
   Effect.fn(function*(flags) {
     const outcome = yield* Effect.tryPromise({
       try: async () => {
-        const [{ verifyAuditPack }, files] = await Promise.all([import("./lazy/auditPack.ts"), readFile(flags.pack).then(readZip)])
-        return verifyAuditPack(files)
+        const [{ readZipEntries, verifyAuditPack }, bytes] = await Promise.all([import("./lazy/auditPack.ts"), readFile(flags.pack)])
+        return verifyAuditPack(await readZipEntries(bytes))
       },
       catch: (error) => `${flags.pack}: cannot read the pack (${(error as Error).message ?? String(error)})`
     }).pipe(Effect.result)

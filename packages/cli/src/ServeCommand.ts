@@ -1,4 +1,4 @@
-import { Cause, Config, Effect, Layer } from "effect"
+import { Cause, Config, Effect, Layer, Result } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { databaseFlag, fail, parseDuration } from "./common.ts"
 import { logFormat } from "./logging.ts"
@@ -133,7 +133,9 @@ export const serveCommand = Command.make(
       return yield* fail(`--metrics-listener must be PORT, HOST:PORT or [IPv6]:PORT (got "${flags.metricsListener.value}")`)
     }
     // The server (HTTP stack, stores, policy threads) is loaded only to serve.
-    const { defaultPolicyBundlePath, defaultServerConfig, ServerLive } = yield* Effect.promise(() => import("@releasepassport/server"))
+    const { defaultPolicyBundlePath, defaultServerConfig, ServerLive, tracingFromEnv } = yield* Effect.promise(() => import("@releasepassport/server"))
+    const tracing = tracingFromEnv(process.env)
+    if (Result.isFailure(tracing)) return yield* fail(tracing.failure)
     const config = defaultServerConfig({
       host: flags.host,
       port: flags.port,
@@ -149,7 +151,8 @@ export const serveCommand = Command.make(
       licenseStatusListener: licenseListener,
       retainEvaluationsMs,
       metricsListener,
-      logFormat: logFormat()
+      logFormat: logFormat(),
+      tracing: tracing.success
     })
     return yield* Layer.launch(ServerLive(config)).pipe(
       // One clear line (no stack) when the database is missing or cannot be migrated...

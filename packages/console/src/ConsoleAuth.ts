@@ -1,6 +1,4 @@
-import { NodeHttpServerRequest } from "@effect/platform-node"
-import { ConsoleSessions, csrfTokenMatches, endpointOf, isSameOrigin } from "@releasepassport/app"
-import type { LocalEndpoint } from "@releasepassport/app"
+import { ConsoleSessions, csrfTokenMatches, isSameOrigin, localEndpoint } from "@releasepassport/app"
 import type { Reader, SignedIn } from "@releasepassport/app"
 import { roleAtLeast } from "@releasepassport/core"
 import type { Membership, Role, StoreUnavailable } from "@releasepassport/core"
@@ -10,15 +8,6 @@ import { forbidden, NeedsSignIn, notFound, PageRefused } from "./ConsoleErrors.t
 
 /** The API's session cookie: one sign-in for the console and the JSON API. */
 export const SESSION_COOKIE = "releasepassport_session"
-
-/** The address and port the request's connection was accepted on (what we listen on; not `Host`). */
-export const localEndpoint = (request: HttpServerRequest.HttpServerRequest): LocalEndpoint | undefined => {
-  try {
-    return endpointOf(NodeHttpServerRequest.toIncomingMessage(request).socket)
-  } catch {
-    return undefined
-  }
-}
 
 /** A signed-in visit to a console page, in one workspace. */
 export interface Visit {

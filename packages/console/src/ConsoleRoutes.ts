@@ -5,6 +5,7 @@ import {
   DeclareConnector,
   Integrations,
   isSameOrigin,
+  localEndpoint,
   LicenseService,
   NewComment,
   openForSession,
@@ -26,7 +27,7 @@ import type { VNode } from "preact"
 /** A page component with its props checked (preact's `h` overloads lose them). */
 const view = <P,>(component: (props: P) => VNode, props: P): VNode => h(component as never, props as never)
 import { ASSET_PREFIX, loadAssets } from "./Assets.ts"
-import { field, fields, formVisit, localEndpoint, readForm, requestUrl, requireRole, safeNext, SESSION_COOKIE, visit } from "./ConsoleAuth.ts"
+import { field, fields, formVisit, readForm, requestUrl, requireRole, safeNext, SESSION_COOKIE, visit } from "./ConsoleAuth.ts"
 import type { Form, Visit } from "./ConsoleAuth.ts"
 import { badRequest, NeedsSignIn, PageRefused } from "./ConsoleErrors.ts"
 import { pageFor } from "./ConsolePages.ts"
@@ -384,7 +385,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
           workspaceId: current.membership.workspace.id,
           name: input.name,
           scopes: input.scopes,
-          ...(input.expiresInDays !== undefined ? { lifetimeMs: input.expiresInDays * 86_400_000 } : {})
+          expiresInDays: input.expiresInDays
         })
         // Post/Redirect/Get, so that a reload cannot make a second token. The value rides to the
         // GET sealed for this session in a cookie only the tokens page receives, never in the URL

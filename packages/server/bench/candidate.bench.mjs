@@ -5,10 +5,9 @@
 //
 // Bounded: BENCH_ROUNDS rounds (default 3) of BENCH_DURATION_S seconds per workspace (default 5)
 // after a 2 s warm-up each, BENCH_CONNECTIONS concurrent connections (default 10).
-import { readFileSync, mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync } from "node:fs"
 import path from "node:path"
-import { cli, expectAllOk, load, machineLine, REPO, runBench, startServer } from "./support.mjs"
+import { cli, expectAllOk, load, machineLine, REPO, runBench, sqliteDatabase, startServer } from "./support.mjs"
 
 const DURATION_S = Math.min(Number(process.env.BENCH_DURATION_S ?? 5), 15)
 const ROUNDS = Math.min(Number(process.env.BENCH_ROUNDS ?? 3), 10)
@@ -39,9 +38,7 @@ const measure = (url, token, durationS) =>
 
 await runBench(async (cleanup) => {
   console.log(`${machineLine()}; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s per workspace, loopback, SQLite`)
-  const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-bench-"))
-  cleanup(async () => rmSync(dir, { recursive: true, force: true }))
-  const database = `sqlite:${path.join(dir, "bench.db")}`
+  const database = sqliteDatabase(cleanup)
   await cli(["migrate", "--database", database])
   const tokens = {}
   for (const slug of ["plain", "shadowed"]) {

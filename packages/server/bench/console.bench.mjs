@@ -9,28 +9,12 @@
 // A page and its JSON route are measured in alternating rounds (JSON, page, page, JSON) and
 // each figure is the median over its rounds, so that a load swing on a shared machine falls on
 // both sides of a ratio instead of on one.
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { gzipSync } from "node:zlib"
-import { fill } from "./fill.mjs"
-import { cli, expectAllOk, load, machineLine, POSTGRES_URL, postgresSchema, redact, runBench, startServer } from "./support.mjs"
+import { expectAllOk, filledServerWithReader, load, machineLine, onEachDatabase, runBench } from "./support.mjs"
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4)
-const PASSWORD = "bench password, long enough"
 const BASE = "/releasepassport/v1"
-
-const signIn = async (url) => {
-  const login = await fetch(`${url}${BASE}/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: url },
-    body: JSON.stringify({ email: "bench@example.com", password: PASSWORD })
-  })
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith("releasepassport_session="))?.split(";")[0]
-  if (login.status !== 204 || cookie === undefined) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`)
-  return cookie
-}
 
 /** Every script the overview loads (it loads the most), gzipped as a browser would receive it. */
 const scriptSizes = async (url, cookie) => {
@@ -45,11 +29,7 @@ const scriptSizes = async (url, cookie) => {
 
 const measureTarget = async (label, database, cleanup) => {
   console.log(`${label}:`)
-  const ids = await fill(database)
-  await cli(["user", "create", "--database", database, "--email", "bench@example.com", "--workspace", "default", "--role", "viewer"], `${PASSWORD}\n`)
-  const server = await startServer(database)
-  cleanup(server.stop)
-  const cookie = await signIn(server.url)
+  const { ids, server, cookie } = await filledServerWithReader(database, cleanup)
   let nextJson = 0
   let nextPage = 0
   const pairs = [
@@ -98,13 +78,5 @@ const measureTarget = async (label, database, cleanup) => {
 
 await runBench(async (cleanup) => {
   console.log(`${machineLine()}; ${CONNECTIONS} connections, ${DURATION_S} s per route in 4 alternating rounds after 1 s warm-up (medians of the rounds), loopback`)
-  const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-bench-"))
-  cleanup(async () => rmSync(dir, { recursive: true, force: true }))
-  await measureTarget("SQLite", `sqlite:${path.join(dir, "bench.db")}`, cleanup)
-  const schema = await postgresSchema()
-  if ("skipped" in schema) console.log(`PostgreSQL at ${redact(POSTGRES_URL)} is unreachable (${schema.skipped}): SKIPPED`)
-  else {
-    cleanup(schema.drop)
-    await measureTarget("PostgreSQL", schema.url, cleanup)
-  }
+  await onEachDatabase(cleanup, measureTarget)
 })

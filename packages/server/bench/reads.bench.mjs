@@ -6,27 +6,11 @@
 // passport query, so the ratio is what the reads themselves cost. SQLite, and PostgreSQL
 // when reachable. Bounded: BENCH_DURATION_S seconds per route (default 5), BENCH_CONNECTIONS
 // connections (default 4); BENCH_PASSPORTS / BENCH_EVIDENCE_PER_PASSPORT change the fill.
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
-import { fill } from "./fill.mjs"
-import { cli, expectAllOk, load, machineLine, POSTGRES_URL, postgresSchema, redact, runBench, startServer } from "./support.mjs"
+import { expectAllOk, filledServerWithReader, load, machineLine, onEachDatabase, runBench } from "./support.mjs"
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4)
-const PASSWORD = "bench password, long enough"
 const BASE = "/releasepassport/v1"
-
-const signIn = async (url) => {
-  const login = await fetch(`${url}${BASE}/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: url },
-    body: JSON.stringify({ email: "bench@example.com", password: PASSWORD })
-  })
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith("releasepassport_session="))?.split(";")[0]
-  if (login.status !== 204 || cookie === undefined) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`)
-  return cookie
-}
 
 /** The cursor after `rows` rows, by walking the list like a client would. */
 const deepCursor = async (url, cookie, rows) => {
@@ -40,11 +24,7 @@ const deepCursor = async (url, cookie, rows) => {
 
 const measureTarget = async (label, database, cleanup) => {
   console.log(`${label}:`)
-  const ids = await fill(database)
-  await cli(["user", "create", "--database", database, "--email", "bench@example.com", "--workspace", "default", "--role", "viewer"], `${PASSWORD}\n`)
-  const server = await startServer(database)
-  cleanup(server.stop)
-  const cookie = await signIn(server.url)
+  const { ids, server, cookie } = await filledServerWithReader(database, cleanup)
   const cursor = await deepCursor(server.url, cookie, 9_000)
   let next = 0
   const routes = [
@@ -72,13 +52,5 @@ const measureTarget = async (label, database, cleanup) => {
 
 await runBench(async (cleanup) => {
   console.log(`${machineLine()}; ${CONNECTIONS} connections, ${DURATION_S} s per route after 1 s warm-up, loopback`)
-  const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-bench-"))
-  cleanup(async () => rmSync(dir, { recursive: true, force: true }))
-  await measureTarget("SQLite", `sqlite:${path.join(dir, "bench.db")}`, cleanup)
-  const schema = await postgresSchema()
-  if ("skipped" in schema) console.log(`PostgreSQL at ${redact(POSTGRES_URL)} is unreachable (${schema.skipped}): SKIPPED`)
-  else {
-    cleanup(schema.drop)
-    await measureTarget("PostgreSQL", schema.url, cleanup)
-  }
+  await onEachDatabase(cleanup, measureTarget)
 })

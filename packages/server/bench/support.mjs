@@ -4,10 +4,12 @@
 import autocannon from "autocannon"
 import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { availableParallelism, cpus, loadavg } from "node:os"
+import { mkdtempSync, rmSync } from "node:fs"
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
+import { fill } from "./fill.mjs"
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url))
 export const BIN = path.join(REPO, "packages/cli/bin/releasepassport.js")
@@ -175,4 +177,44 @@ export const runBench = async (main) => {
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
   }
+}
+
+/** A throwaway SQLite database in a temporary directory, removed at the end of the run. */
+export const sqliteDatabase = (cleanup, prefix = "releasepassport-bench-") => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
+  cleanup(async () => rmSync(dir, { recursive: true, force: true }))
+  return `sqlite:${path.join(dir, "bench.db")}`
+}
+
+/** `measure(label, databaseUrl, cleanup)` on SQLite, then on PostgreSQL when it is reachable (else a SKIPPED line). */
+export const onEachDatabase = async (cleanup, measure, prefix) => {
+  await measure("SQLite", sqliteDatabase(cleanup, prefix), cleanup)
+  const schema = await postgresSchema()
+  if ("skipped" in schema) console.log(`PostgreSQL at ${redact(POSTGRES_URL)} is unreachable (${schema.skipped}): SKIPPED`)
+  else {
+    cleanup(schema.drop)
+    await measure("PostgreSQL", schema.url, cleanup)
+  }
+}
+
+const READER_EMAIL = "bench@example.com"
+const READER_PASSWORD = "bench password, long enough"
+
+/**
+ * The read benches' server: the database filled with passports and evidence (fill.mjs), a
+ * viewer in the default workspace, the BUILT server on it, and that viewer's session cookie.
+ */
+export const filledServerWithReader = async (database, cleanup) => {
+  const ids = await fill(database)
+  await cli(["user", "create", "--database", database, "--email", READER_EMAIL, "--workspace", "default", "--role", "viewer"], `${READER_PASSWORD}\n`)
+  const server = await startServer(database)
+  cleanup(server.stop)
+  const login = await fetch(`${server.url}/releasepassport/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: server.url },
+    body: JSON.stringify({ email: READER_EMAIL, password: READER_PASSWORD })
+  })
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith("releasepassport_session="))?.split(";")[0]
+  if (login.status !== 204 || cookie === undefined) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`)
+  return { ids, server, cookie }
 }

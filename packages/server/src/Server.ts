@@ -51,6 +51,7 @@ import { TokenAdminHandlers } from "./http/TokenAdminHandlers.ts"
 import { PolicyEngine } from "./policy/PolicyEngine.ts"
 import { GatePolicyLive, PolicyRuntimeLive, WorkspacePolicies } from "./policy/WorkspacePolicies.ts"
 import { ServerConfig } from "./ServerConfig.ts"
+import { TracingLive } from "./Tracing.ts"
 import type { ServerConfigShape } from "./ServerConfig.ts"
 
 const DatabaseHealthLive = Layer.unwrap(Effect.map(Database, DatabaseHealth.layer))
@@ -168,5 +169,8 @@ export const ServerLive = (config: ServerConfigShape) =>
         port: config.port,
         gracefulShutdownTimeout: "10 seconds"
       })
-    )
+    ),
+    // Outermost, so the server's request spans and the use cases' spans all reach the exporter,
+    // and its last flush runs after the listener has closed.
+    Layer.provide(TracingLive(config.tracing))
   )

@@ -1,4 +1,5 @@
 import { Context } from "effect"
+import type { TracingConfig } from "./Tracing.ts"
 
 /** Everything the server is configured with. Built by the CLI from flags and environment. */
 export interface ServerConfigShape {
@@ -53,6 +54,8 @@ export interface ServerConfigShape {
   readonly metricsListener: { readonly host: string; readonly port: number } | undefined
   /** `json`: every line the server writes (the listening line too) is one JSON object. */
   readonly logFormat: "text" | "json"
+  /** Export spans over OTLP (`OTEL_EXPORTER_OTLP_ENDPOINT`). Unset: no exporter. */
+  readonly tracing?: TracingConfig | undefined
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerConfigShape>()(

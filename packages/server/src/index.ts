@@ -1,6 +1,8 @@
 export * from "./api/index.ts"
 export * from "./Server.ts"
 export * from "./ServerConfig.ts"
+export { DEFAULT_SERVICE_NAME, parseOtlpHeaders, tracingFromEnv } from "./Tracing.ts"
+export type { TracingConfig } from "./Tracing.ts"
 export * from "./Database.ts"
 export * from "./http/TrustedProxies.ts"
 export * from "./policy/defaultBundle.ts"

@@ -17,7 +17,7 @@ import type { EvidenceRow, GateEvaluationRow, PassportStampRow, Tables } from ".
 import { compileOnce, firstRow } from "./CompiledStatement.ts"
 import { claimIdempotencyKey, readAnswer, releaseClaim, rememberAnswer } from "./idempotencyRows.ts"
 import { newId } from "./ids.ts"
-import { findOrCreatePassport, selectByIdentity, toEvidenceFacts, toPassport } from "./passportRows.ts"
+import { findOrCreatePassport, selectByIdentity, toEvaluationVerdict, toEvidenceFacts, toPassport } from "./passportRows.ts"
 import { toCount } from "./SqlRunner.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
@@ -187,17 +187,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
 
   const toEvaluation = (row: GateEvaluationRow): GateEvaluation => ({
     id: row.id,
-    passportId: row.passport_id,
-    environment: row.environment,
-    mode: row.mode as GateEvaluation["mode"],
-    verdict: row.verdict as GateEvaluation["verdict"],
-    allowed: row.allowed === 1,
-    wouldBlock: row.would_block === 1,
-    blockers: readJson(row.blockers) as GateEvaluation["blockers"],
-    warnings: readJson(row.warnings) as GateEvaluation["warnings"],
-    policyRevision: row.policy_revision,
-    bundleDigest: row.bundle_digest,
-    evaluatedAt: readTimestamp(row.evaluated_at),
+    ...toEvaluationVerdict(sql.traits, row),
     durationMs: Number(row.duration_ms),
     evidenceIds: row.evidence_ids === null ? null : readJson(row.evidence_ids) as ReadonlyArray<string>
   })

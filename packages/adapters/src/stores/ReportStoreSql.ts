@@ -1,6 +1,7 @@
 import { ReportStore } from "@releasepassport/core"
-import type { DecisionCursor, DecisionQuery, DecisionRecord, Finding } from "@releasepassport/core"
+import type { DecisionCursor, DecisionQuery, DecisionRecord } from "@releasepassport/core"
 import { Effect } from "effect"
+import { toEvaluationVerdict } from "./passportRows.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
 /**
@@ -10,8 +11,6 @@ import type { SqlRunner } from "./SqlRunner.ts"
  * anything else not named here never leaves the database through a report.
  */
 export const makeReportStore = (sql: SqlRunner): ReportStore["Service"] => {
-  const { readTimestamp, readJson } = sql.traits
-
   const decisions = (query: DecisionQuery & { readonly limit: number; readonly after?: DecisionCursor }) =>
     sql.query((db) => {
       let q = db.selectFrom("gate_evaluations as e")
@@ -57,24 +56,14 @@ export const makeReportStore = (sql: SqlRunner): ReportStore["Service"] => {
       return q.orderBy("e.evaluated_at", "asc").orderBy("e.id", "asc").limit(query.limit).execute()
     }).pipe(Effect.map((rows) =>
       rows.map((row): DecisionRecord => ({
+        ...toEvaluationVerdict(sql.traits, row),
         evaluationId: row.id,
-        passportId: row.passport_id,
         workspaceSlug: row.workspace_slug,
         service: row.service_name,
         namespace: row.service_namespace,
-        environment: row.environment,
         releaseId: row.release_id,
         artifactDigest: row.artifact_digest,
         sourceSha: row.source_sha,
-        mode: row.mode as DecisionRecord["mode"],
-        verdict: row.verdict as DecisionRecord["verdict"],
-        allowed: Number(row.allowed) === 1,
-        wouldBlock: Number(row.would_block) === 1,
-        blockers: readJson(row.blockers) as ReadonlyArray<Finding>,
-        warnings: readJson(row.warnings) as ReadonlyArray<Finding>,
-        policyRevision: row.policy_revision,
-        bundleDigest: row.bundle_digest,
-        evaluatedAt: readTimestamp(row.evaluated_at),
         token: row.token_id === null || row.token_name === null ? null : { id: row.token_id, name: row.token_name }
       }))
     ))

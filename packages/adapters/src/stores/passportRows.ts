@@ -1,10 +1,31 @@
-import type { EvidenceFacts, Passport, PassportIdentity } from "@releasepassport/core"
+import type { EvaluationVerdict, EvidenceFacts, Passport, PassportIdentity } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { Kysely, Transaction } from "kysely"
-import type { EvidenceRow, PassportRow, Tables } from "../schema.ts"
+import type { EvidenceRow, GateEvaluationRow, PassportRow, Tables } from "../schema.ts"
 import type { SqlTraits } from "../SqlTraits.ts"
 import { newId } from "./ids.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
+
+/** The verdict columns of a `gate_evaluations` row, read once for the passport store and reports alike. */
+export type EvaluationVerdictColumns = Pick<
+  GateEvaluationRow,
+  "passport_id" | "environment" | "mode" | "verdict" | "allowed" | "would_block" | "blockers" | "warnings" | "policy_revision" | "bundle_digest" | "evaluated_at"
+>
+
+export const toEvaluationVerdict = (traits: SqlTraits, row: EvaluationVerdictColumns): EvaluationVerdict => ({
+  passportId: row.passport_id,
+  environment: row.environment,
+  mode: row.mode as EvaluationVerdict["mode"],
+  verdict: row.verdict as EvaluationVerdict["verdict"],
+  // Number(): a flag read through a join can come back as a string from PostgreSQL.
+  allowed: Number(row.allowed) === 1,
+  wouldBlock: Number(row.would_block) === 1,
+  blockers: traits.readJson(row.blockers) as EvaluationVerdict["blockers"],
+  warnings: traits.readJson(row.warnings) as EvaluationVerdict["warnings"],
+  policyRevision: row.policy_revision,
+  bundleDigest: row.bundle_digest,
+  evaluatedAt: traits.readTimestamp(row.evaluated_at)
+})
 
 export const toPassport = (traits: SqlTraits, row: PassportRow): Passport => ({
   id: row.id,

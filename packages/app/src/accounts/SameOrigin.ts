@@ -8,6 +8,19 @@ export interface LocalEndpoint {
 export const endpointOf = (socket: { readonly localAddress?: string | undefined; readonly localPort?: number | undefined }): LocalEndpoint | undefined =>
   socket.localAddress === undefined || socket.localPort === undefined ? undefined : { address: socket.localAddress, port: socket.localPort }
 
+/**
+ * The endpoint a server request's connection was accepted on (what we listen on; not `Host`),
+ * when the transport tells: on Node a request's `source` is its `IncomingMessage`, whose socket
+ * knows. Described structurally, so the JSON API and the console share it without a Node import here.
+ */
+export const localEndpoint = (request: { readonly source: unknown }): LocalEndpoint | undefined => {
+  const source = request.source
+  const socket = typeof source === "object" && source !== null ? (source as { readonly socket?: unknown }).socket : undefined
+  return typeof socket === "object" && socket !== null
+    ? endpointOf(socket as { readonly localAddress?: string | undefined; readonly localPort?: number | undefined })
+    : undefined
+}
+
 /** The origins a browser can have used to reach `local` over plain HTTP. */
 const listenOrigins = (local: LocalEndpoint): Array<string> => {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(local.address)

@@ -33,7 +33,12 @@ export class Tokens extends Context.Service<Tokens, {
     readonly workspaceId: string
     readonly name: string
     readonly scopes: ReadonlyArray<TokenScope>
-    /** Clamped to (0, 366 days]; 90 days when left out. */
+    /**
+     * The lifetime as a person gives it (the API and the console: whole days, checked by
+     * `CreateTokenRequest`), or in milliseconds (the CLI's `--expires-in 12h`); days win when both
+     * are given. Clamped to (0, 366 days]; 90 days when both are left out.
+     */
+    readonly expiresInDays?: number | undefined
     readonly lifetimeMs?: number | undefined
   }) => Effect.Effect<{ readonly token: TokenView; readonly value: Redacted.Redacted<string> }, SecretInIdentifier | StoreUnavailable>
   readonly revoke: (input: { readonly workspaceId: string; readonly id: string }) => Effect.Effect<void, TokenNotFound | StoreUnavailable>
@@ -54,7 +59,8 @@ export class Tokens extends Context.Service<Tokens, {
           const { name } = (yield* admit({ name: input.name })).value
           const value = generateApiToken()
           const now = yield* Clock.currentTimeMillis
-          const lifetime = Math.min(Math.max(1, input.lifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS), MAX_TOKEN_LIFETIME_MS)
+          const asked = input.expiresInDays !== undefined ? input.expiresInDays * DAY_MS : input.lifetimeMs
+          const lifetime = Math.min(Math.max(1, asked ?? DEFAULT_TOKEN_LIFETIME_MS), MAX_TOKEN_LIFETIME_MS)
           const token = yield* tokens.create({
             workspaceId: input.workspaceId,
             name,

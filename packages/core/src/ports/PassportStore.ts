@@ -24,6 +24,15 @@ export interface Stamp {
 }
 
 /** One recorded gate evaluation: core's `Verdict` (less its policy entrypoint) plus where it is kept. */
+/**
+ * What a gate evaluation decided, as every reader of stored evaluations sees it (the passport,
+ * reports): one shape, so a field added to the verdict is added once.
+ */
+export type EvaluationVerdict = Pick<
+  GateEvaluation,
+  "passportId" | "environment" | "mode" | "verdict" | "allowed" | "wouldBlock" | "blockers" | "warnings" | "policyRevision" | "bundleDigest" | "evaluatedAt"
+>
+
 export interface GateEvaluation {
   readonly id: string
   readonly passportId: string

@@ -1,9 +1,9 @@
 import { Context } from "effect"
 import type { Effect } from "effect"
 import type { StoreUnavailable } from "../errors.ts"
-import type { Finding } from "../Finding.ts"
 import type { GateMode } from "../GateRequest.ts"
 import type { VerdictKind } from "../Verdict.ts"
+import type { EvaluationVerdict } from "./PassportStore.ts"
 
 /** Which evaluations a report covers; every filter narrows (AND). The window is [since, until). */
 export interface DecisionQuery {
@@ -29,25 +29,14 @@ export interface DecisionCursor {
  * One gate evaluation as a report sees it: the evaluation, the release it was for, and the
  * token that asked (its id and name; the value is never stored). Never the stored request.
  */
-export interface DecisionRecord {
+export interface DecisionRecord extends EvaluationVerdict {
   readonly evaluationId: string
-  readonly passportId: string
   readonly workspaceSlug: string
   readonly service: string
   readonly namespace: string
-  readonly environment: string
   readonly releaseId: string
   readonly artifactDigest: string
   readonly sourceSha: string
-  readonly mode: GateMode
-  readonly verdict: VerdictKind
-  readonly allowed: boolean
-  readonly wouldBlock: boolean
-  readonly blockers: ReadonlyArray<Finding>
-  readonly warnings: ReadonlyArray<Finding>
-  readonly policyRevision: string
-  readonly bundleDigest: string
-  readonly evaluatedAt: string
   readonly token: { readonly id: string; readonly name: string } | null
 }
 

@@ -1,4 +1,4 @@
-import { ConsoleSessions, csrfTokenMatches, Passwords } from "@releasepassport/app"
+import { ConsoleSessions, csrfTokenMatches, isSameOrigin, localEndpoint, Passwords } from "@releasepassport/app"
 import { RequestPrincipal } from "../http/AccessLog.ts"
 import { roleAtLeast, UserStore } from "@releasepassport/core"
 import { Context, Effect, Layer, Redacted } from "effect"
@@ -15,7 +15,6 @@ import {
 import { SessionOrToken } from "../api/SessionOrTokenSecurity.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { answerProblems } from "../http/DomainProblems.ts"
-import { isSameOrigin, localEndpoint } from "./SameOrigin.ts"
 import { expireSessionCookie } from "./SessionCookie.ts"
 
 

@@ -5,8 +5,6 @@ import { Api } from "../api/Api.ts"
 import { CurrentMembership } from "../api/SessionSecurity.ts"
 import { answerProblems } from "./DomainProblems.ts"
 
-const DAY_MS = 86_400_000
-
 /** API tokens managed over a session by workspace admins; the same use case as `releasepassport token`. */
 export const TokenAdminHandlers = HttpApiBuilder.group(
   Api,
@@ -25,7 +23,7 @@ export const TokenAdminHandlers = HttpApiBuilder.group(
             workspaceId: workspace.id,
             name: payload.name,
             scopes: payload.scopes,
-            lifetimeMs: payload.expiresInDays === undefined ? undefined : payload.expiresInDays * DAY_MS
+            expiresInDays: payload.expiresInDays
           })).pipe(
             // The one answer that carries the value: it leaves the Redacted box only here.
             Effect.map(({ token, value }) => ({ token, value: Redacted.value(value) })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { isSameOrigin } from "../../src/auth/SameOrigin.ts"
+import { isSameOrigin, localEndpoint } from "../../src/accounts/SameOrigin.ts"
 
 describe("same-origin check for session writes", () => {
   const withPublicUrl = { publicUrl: "https://rp.example.com", local: { address: "10.0.0.5", port: 8080 } }
@@ -35,5 +35,20 @@ describe("same-origin check for session writes", () => {
     ["http://127.0.0.1:8080", { publicUrl: "not a url", local: { address: "127.0.0.1", port: 8080 } }, false]
   ] as const)("%s → %s", (origin, target, expected) => {
     expect(isSameOrigin(origin, target)).toBe(expected)
+  })
+})
+
+describe("the endpoint a request arrived on", () => {
+  it("is the socket's local address and port of the request's Node source", () => {
+    expect(localEndpoint({ source: { socket: { localAddress: "::ffff:127.0.0.1", localPort: 8080, remoteAddress: "10.0.0.9" } } }))
+      .toEqual({ address: "::ffff:127.0.0.1", port: 8080 })
+  })
+  it.each([
+    ["no source", undefined],
+    ["a source without a socket", {}],
+    ["a socket that is not connected", { socket: {} }],
+    ["a socket without a port", { socket: { localAddress: "127.0.0.1" } }]
+  ])("is unknown for %s", (_, source) => {
+    expect(localEndpoint({ source })).toBeUndefined()
   })
 })
