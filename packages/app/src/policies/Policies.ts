@@ -1,5 +1,5 @@
-import { evaluateGate, evaluatePolicyInput, PolicyBundleStore } from "@releasepassport/core"
-import type { GateContext, PolicyBundleError, ShadowedEvaluation, PolicyEvaluationError, PolicyPointer, StoreUnavailable } from "@releasepassport/core"
+import { caseInput, caseMismatch, caseOutcome, evaluateGate, evaluatePolicyInput, PolicyBundleStore, readBundleCases } from "@releasepassport/core"
+import type { BundleCase, GateContext, PolicyBundle, PolicyBundleError, ShadowedEvaluation, PolicyEvaluationError, PolicyPointer, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import { PolicyBundleNotFound, PolicyBundleRejected } from "../errors.ts"
 import { PolicyRuntime } from "../ports/PolicyRuntime.ts"
@@ -21,7 +21,28 @@ export const REPLAY_TIME_LIMIT_MS = 60_000
 export type PolicyActor = string
 
 const bundleCheck = (error: PolicyBundleError): PolicyBundleRejected["check"] =>
-  error.reason === "too_large" ? "size" : error.reason === "missing_entrypoint" ? "entrypoint" : "bundle"
+  error.reason === "too_large"
+    ? "size"
+    : error.reason === "missing_entrypoint"
+    ? "entrypoint"
+    : error.reason === "invalid_cases"
+    ? "cases"
+    : "bundle"
+
+/** Shipped cases may replace config in at most this many different ways: each is a trial of its own. */
+export const MAX_CASE_CONFIGS = 16
+
+/** The shipped cases grouped by the config they replace (`undefined`: the bundle's own data). */
+const byConfig = (cases: ReadonlyArray<BundleCase>) => {
+  const groups = new Map<string, { readonly data: Record<string, unknown> | undefined; readonly cases: Array<BundleCase> }>()
+  for (const testCase of cases) {
+    const key = testCase.data === undefined ? "" : JSON.stringify(testCase.data)
+    const group = groups.get(key) ?? { data: testCase.data, cases: [] }
+    group.cases.push(testCase)
+    groups.set(key, group)
+  }
+  return [...groups.values()]
+}
 
 /**
  * Smoke inputs every uploaded bundle must decide, well-formed and within the budget: a release
@@ -144,8 +165,40 @@ export class Policies extends Context.Service<Policies, {
               : "decision"
             return yield* new PolicyBundleRejected({ check, message })
           }
+          yield* checkShippedCases(bytes, bundle)
           return bundle
         }))
+
+      /**
+       * Every case the bundle ships must give exactly the codes it expects, evaluated like a gate
+       * (same budget, a policy thread of its own); the first that does not is the answer.
+       */
+      const checkShippedCases = (bytes: Uint8Array, bundle: PolicyBundle) =>
+        Effect.gen(function*() {
+          const cases = yield* readBundleCases(bytes).pipe(
+            Effect.mapError((error) => new PolicyBundleRejected({ check: bundleCheck(error), message: error.message }))
+          )
+          if (cases === undefined) return
+          const groups = byConfig(cases)
+          if (groups.length > MAX_CASE_CONFIGS) {
+            return yield* new PolicyBundleRejected({
+              check: "cases",
+              message: `the cases replace config in ${groups.length} different ways; at most ${MAX_CASE_CONFIGS} are run`
+            })
+          }
+          for (const group of groups) {
+            const deciding = group.data === undefined
+              ? bundle
+              : yield* runtime.trial(bytes, { configOverride: group.data }).pipe(
+                Effect.mapError((error) => new PolicyBundleRejected({ check: "cases", message: `with the data of case ${JSON.stringify(group.cases[0]?.name)}: ${error.message}` }))
+              )
+            for (const testCase of group.cases) {
+              const verdict = yield* evaluatePolicyInput(deciding, caseInput(testCase), { budgetMs: runtime.budgetMs })
+              const mismatch = caseMismatch(testCase, caseOutcome(verdict))
+              if (mismatch !== undefined) return yield* new PolicyBundleRejected({ check: "cases", message: mismatch })
+            }
+          }
+        })
 
       return Policies.of({
         upload: Effect.fn("Policies.upload")(function*({ workspaceId, bytes, actor }) {

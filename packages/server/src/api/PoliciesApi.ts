@@ -44,8 +44,9 @@ export class PoliciesApi extends HttpApiGroup.make("policies")
       .annotate(
         OpenApi.Description,
         "Uploads a policy bundle (tar.gz from `opa build -t wasm`, at most 10 MiB) to the workspace. It is validated " +
-          "before it is stored: it loads, has the entrypoint releasepassport/gate/decision, and decides smoke inputs " +
-          "within the evaluation budget; otherwise 422 policy.bundle_invalid says which check failed, and nothing " +
+          "before it is stored: it loads, has the entrypoint releasepassport/gate/decision, decides smoke inputs " +
+          "within the evaluation budget, and gives the codes each of its own cases (cases/gate-cases.json, packed by " +
+          "`releasepassport policy build`) expects; otherwise 422 policy.bundle_invalid says which check failed, and nothing " +
           "changes. Uploading does not activate it. An admin session or a token with scope policy:write."
       ),
     HttpApiEndpoint.post("activate", `${POLICY_BUNDLES_PATH}/:digest/activate`, {

@@ -34,9 +34,10 @@ export interface WorkspacePolicyProblem {
 const loadBundle = (
   bytes: Uint8Array,
   config: ServerConfigShape,
-  threads: number
+  threads: number,
+  configOverride?: Record<string, unknown>
 ): Effect.Effect<Loaded, PolicyBundleError> =>
-  Effect.flatMap(loadPolicyBundle(bytes, { memoryLimitBytes: config.policyMemoryLimitBytes }), (inProcess) => {
+  Effect.flatMap(loadPolicyBundle(bytes, { memoryLimitBytes: config.policyMemoryLimitBytes, configOverride }), (inProcess) => {
     if (threads <= 0 || !policyWorkerAvailable()) {
       return Effect.succeed<Loaded>({ bundle: inProcess, close: () => Promise.resolve() })
     }
@@ -44,6 +45,7 @@ const loadBundle = (
       const pool = makePolicyWorkerPool(inProcess, {
         bytes,
         memoryLimitBytes: config.policyMemoryLimitBytes,
+        configOverride,
         threads,
         deadlineMs: config.policyBudgetMs + DEADLINE_GRACE_MS,
         onRestart: (reason) => Effect.runFork(Effect.logWarning(`policy thread replaced (${inProcess.digest}): ${reason}`))
@@ -230,10 +232,10 @@ export const PolicyRuntimeLive = Layer.effect(
     const policies = yield* WorkspacePolicies
     const config = yield* ServerConfig
     return PolicyRuntime.of({
-      trial: (bytes) =>
+      trial: (bytes, options) =>
         // Not waited for: a thread replaced after an overrun can take long to stop while it is
         // still loading, and the upload's answer does not depend on it.
-        Effect.acquireRelease(loadBundle(bytes, config, 1), (entry) => Effect.sync(() => void entry.close().catch(() => undefined))).pipe(
+        Effect.acquireRelease(loadBundle(bytes, config, 1, options?.configOverride), (entry) => Effect.sync(() => void entry.close().catch(() => undefined))).pipe(
           Effect.map((entry) => entry.bundle)
         ),
       budgetMs: config.policyBudgetMs,
