@@ -1,7 +1,7 @@
 import { PolicyBundleStore } from "@releasepassport/core"
 import type { PolicyChange, ReplayableEvaluation, ShadowedEvaluation, StoredPolicyBundle, WorkspacePolicyPointers } from "@releasepassport/core"
 import { Effect } from "effect"
-import type { PolicyBundleRow, PolicyChangeRow, PolicyPointerRow } from "../schema.ts"
+import type { GateEvaluationRow, PolicyBundleRow, PolicyChangeRow, PolicyPointerRow } from "../schema.ts"
 import { newId } from "./ids.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
@@ -28,6 +28,17 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
     workspaceId,
     activeDigest: row?.active_digest ?? undefined,
     candidateDigest: row?.candidate_digest ?? undefined
+  })
+
+  const toReplayable = (row: Pick<GateEvaluationRow, "id" | "passport_id" | "environment" | "evaluated_at" | "verdict" | "blockers" | "policy_revision" | "policy_input">): ReplayableEvaluation => ({
+    evaluationId: row.id,
+    passportId: row.passport_id,
+    environment: row.environment,
+    evaluatedAt: readTimestamp(row.evaluated_at),
+    verdict: row.verdict as ReplayableEvaluation["verdict"],
+    blockers: sql.traits.readJson(row.blockers) as ReplayableEvaluation["blockers"],
+    revision: row.policy_revision,
+    policyInput: sql.traits.readJson(row.policy_input) as ReplayableEvaluation["policyInput"]
   })
 
   return PolicyBundleStore.of({
@@ -98,18 +109,16 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
           .where("policy_input", "is not", null)
         return (environment === undefined ? query : query.where("environment", "=", environment))
           .orderBy("evaluated_at", "asc").orderBy("id", "asc").limit(limit).execute()
-      }).pipe(Effect.map((rows) =>
-        rows.map((row): ReplayableEvaluation => ({
-          evaluationId: row.id,
-          passportId: row.passport_id,
-          environment: row.environment,
-          evaluatedAt: readTimestamp(row.evaluated_at),
-          verdict: row.verdict as ReplayableEvaluation["verdict"],
-          blockers: sql.traits.readJson(row.blockers) as ReplayableEvaluation["blockers"],
-          revision: row.policy_revision,
-          policyInput: sql.traits.readJson(row.policy_input) as ReplayableEvaluation["policyInput"]
-        }))
-      )),
+      }).pipe(Effect.map((rows) => rows.map(toReplayable))),
+    latestReplayable: ({ workspaceId, passportId }) =>
+      sql.query((db) =>
+        db.selectFrom("gate_evaluations")
+          .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "policy_input"])
+          .where("workspace_id", "=", workspaceId)
+          .where("passport_id", "=", passportId)
+          .where("policy_input", "is not", null)
+          .orderBy("evaluated_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst()
+      ).pipe(Effect.map((row) => (row === undefined ? undefined : toReplayable(row)))),
     pointers: (workspaceId) =>
       sql.query((db) =>
         db.selectFrom("policy_pointers").select(["active_digest", "candidate_digest"])

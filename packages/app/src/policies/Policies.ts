@@ -1,12 +1,12 @@
 import { caseInput, caseMismatch, caseOutcome, evaluateGate, evaluatePolicyInput, PolicyBundleStore, readBundleCases } from "@releasepassport/core"
 import type { BundleCase, GateContext, PolicyBundle, PolicyBundleError, ShadowedEvaluation, PolicyEvaluationError, PolicyPointer, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
-import { PolicyBundleNotFound, PolicyBundleRejected } from "../errors.ts"
+import { PolicyBundleNotFound, PolicyBundleRejected, PolicyInputNotFound } from "../errors.ts"
 import { PolicyRuntime } from "../ports/PolicyRuntime.ts"
 import type { CandidateReport, ReplayReport } from "./CandidateReport.ts"
 import { candidateReport } from "./CandidateReport.ts"
-import type { PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "./PolicyViews.ts"
-import { toPolicyBundleView, toPolicyChangeView } from "./PolicyViews.ts"
+import type { PassportPolicyInput, PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "./PolicyViews.ts"
+import { toPassportPolicyInput, toPolicyBundleView, toPolicyChangeView } from "./PolicyViews.ts"
 
 /** Largest bundle accepted, compressed. */
 export const MAX_POLICY_BUNDLE_BYTES = 10 * 1024 * 1024
@@ -114,6 +114,16 @@ export class Policies extends Context.Service<Policies, {
     readonly actor: PolicyActor
   }) => Effect.Effect<PolicySwitch, PolicyBundleNotFound | StoreUnavailable>
   readonly overview: (workspaceId: string) => Effect.Effect<PolicyOverview, StoreUnavailable>
+  /** A passport's newest evaluation that kept its input, to re-run it through another bundle. */
+  readonly passportInput: (input: {
+    readonly workspaceId: string
+    readonly passportId: string
+  }) => Effect.Effect<PassportPolicyInput, PolicyInputNotFound | StoreUnavailable>
+  /** The bytes of one of the workspace's bundles (to evaluate with it elsewhere). */
+  readonly bundleBytes: (input: {
+    readonly workspaceId: string
+    readonly digest: string
+  }) => Effect.Effect<Uint8Array, PolicyBundleNotFound | StoreUnavailable>
   /** Where the candidate and the active bundle disagreed on the workspace's gates since `since`. */
   readonly candidateReport: (input: { readonly workspaceId: string; readonly since: Date }) => Effect.Effect<CandidateReport, StoreUnavailable>
   /**
@@ -261,6 +271,19 @@ export class Policies extends Context.Service<Policies, {
               stoppedEarly
             }
           }))
+        }),
+        passportInput: Effect.fn("Policies.passportInput")(function*({ workspaceId, passportId }) {
+          const [evaluation, pointers] = yield* Effect.all([
+            store.latestReplayable({ workspaceId, passportId }),
+            store.pointers(workspaceId)
+          ])
+          if (evaluation === undefined) return yield* new PolicyInputNotFound({ passportId })
+          return toPassportPolicyInput(evaluation, pointers.activeDigest)
+        }),
+        bundleBytes: Effect.fn("Policies.bundleBytes")(function*({ workspaceId, digest }) {
+          const bytes = yield* store.bytes({ workspaceId, digest })
+          if (bytes === undefined) return yield* new PolicyBundleNotFound({ digest })
+          return bytes
         }),
         overview: Effect.fn("Policies.overview")(function*(workspaceId: string) {
           const [pointers, bundles, history] = yield* Effect.all([

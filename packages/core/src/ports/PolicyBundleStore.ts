@@ -100,6 +100,15 @@ export class PolicyBundleStore extends Context.Service<PolicyBundleStore, {
     readonly environment?: string | undefined
     readonly limit: number
   }) => Effect.Effect<ReadonlyArray<ReplayableEvaluation>, StoreUnavailable>
+  /**
+   * The newest evaluation of one of the workspace's passports that kept its policy input
+   * (undefined when there is none: no such passport here, or only evaluations from before inputs
+   * were kept). Ties on the instant go to the larger id, as everywhere evaluations are ordered.
+   */
+  readonly latestReplayable: (input: {
+    readonly workspaceId: string
+    readonly passportId: string
+  }) => Effect.Effect<ReplayableEvaluation | undefined, StoreUnavailable>
   /** The workspace's pointers (both undefined when it never had any). */
   readonly pointers: (workspaceId: string) => Effect.Effect<WorkspacePolicyPointers, StoreUnavailable>
   /** Every workspace that has (or had) a pointer: what a replica polls to notice a switch. */

@@ -41,6 +41,8 @@ export const OPERATION_DOCS: Record<string, { readonly summary: string; readonly
   "policies.candidateReport": { summary: "Where the candidate and the active policy disagree" },
   "policies.replay": { summary: "Replay past evaluations with a bundle" },
   "policies.overview": { summary: "The workspace's policy bundles" },
+  "policies.passportInput": { summary: "A passport's latest policy input, to re-run" },
+  "policies.bundle": { summary: "Download a policy bundle" },
   "reports.impact": { summary: "Shadow impact report" },
   "reports.decisions": { summary: "Export decisions (CSV or JSONL)" },
   "reports.passportReport": { summary: "A passport's report for a change record" },

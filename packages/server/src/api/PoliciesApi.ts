@@ -1,4 +1,4 @@
-import { CandidateReport, PolicyOverview, ReplayReport, PolicySwitch, UploadedPolicyBundle } from "@releasepassport/app"
+import { CandidateReport, PassportPolicyInput, PolicyOverview, ReplayReport, PolicySwitch, UploadedPolicyBundle } from "@releasepassport/app"
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { InvalidRequest, NotFound, ServiceUnavailable } from "./Problems.ts"
@@ -6,7 +6,7 @@ import { AcceptedScopes } from "./Security.ts"
 import { SessionOrToken } from "./SessionOrTokenSecurity.ts"
 import { MinimumRole, WorkspaceQuery } from "./SessionSecurity.ts"
 
-export { CandidateReport, PolicyOverview, PolicySwitch, UploadedPolicyBundle }
+export { CandidateReport, PassportPolicyInput, PolicyOverview, PolicySwitch, UploadedPolicyBundle }
 
 /** The path of the upload route, for the body limit that applies to it alone. */
 export const POLICY_BUNDLES_PATH = "/policies/bundles"
@@ -108,6 +108,33 @@ export class PoliciesApi extends HttpApiGroup.make("policies")
           "environment), on the exact policy inputs they were decided on, and answers where it would have decided " +
           "otherwise, grouped like the candidate report, with how many were replayed. Bounded: the oldest 5 000 " +
           "evaluations of the window, 60 s. Changes nothing."
+      ),
+    HttpApiEndpoint.get("passportInput", "/passports/:id/policy-input", {
+      params: { id: Schema.String },
+      query: WorkspaceQuery,
+      success: PassportPolicyInput,
+      error: [NotFound, ServiceUnavailable]
+    })
+      .annotate(MinimumRole, "viewer")
+      .annotate(AcceptedScopes, ["reports:read", "policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "A passport's newest gate evaluation that kept its policy input: the exact input, the verdict and blockers " +
+          "it got then and the revision that decided, and the workspace's active bundle now, so the input can be " +
+          "re-run through another bundle (`releasepassport policy eval --passport`). 404 policy.input_not_found " +
+          "when no evaluation of the passport (in this workspace) kept its input."
+      ),
+    HttpApiEndpoint.get("bundle", `${POLICY_BUNDLES_PATH}/:digest`, {
+      params: DigestParams,
+      query: WorkspaceQuery,
+      success: Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "application/gzip" })),
+      error: [NotFound, ServiceUnavailable]
+    })
+      .annotate(MinimumRole, "viewer")
+      .annotate(AcceptedScopes, ["reports:read", "policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "The bytes of one of the workspace's bundles, exactly as uploaded (tar.gz), to evaluate with it locally."
       ),
     HttpApiEndpoint.get("overview", "/policies", { query: WorkspaceQuery, success: PolicyOverview })
       .annotate(MinimumRole, "viewer")

@@ -75,6 +75,10 @@ export const PolicyHandlers = HttpApiBuilder.group(
           return yield* policies.replay({ workspaceId, digest: payload.bundleDigest, since, until, environment: payload.environment })
             .pipe(answerProblems)
         }))
+      .handle("passportInput", ({ params }) =>
+        Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.passportInput({ workspaceId, passportId: params.id })).pipe(answerProblems))
+      .handle("bundle", ({ params }) =>
+        Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.bundleBytes({ workspaceId, digest: params.digest })).pipe(answerProblems))
       .handle("overview", () =>
         Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.overview(workspaceId)).pipe(answerProblems))
   })
