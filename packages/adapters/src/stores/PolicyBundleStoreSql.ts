@@ -2,6 +2,7 @@ import { PolicyBundleStore } from "@releasepassport/core"
 import type { PolicyChange, ReplayableEvaluation, ShadowedEvaluation, StoredPolicyBundle, WorkspacePolicyPointers } from "@releasepassport/core"
 import { Effect } from "effect"
 import type { GateEvaluationRow, PolicyBundleRow, PolicyChangeRow, PolicyPointerRow } from "../schema.ts"
+import { POLICY_CHANGES_CHANNEL } from "../SqlTraits.ts"
 import { newId } from "./ids.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
@@ -166,6 +167,8 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
             changed_at: now
           }
           yield* sql.attempt(() => trx.insertInto("policy_changes").values(row).execute())
+          // Sent on commit: replicas that listen switch at once instead of at their next poll.
+          yield* sql.attempt(() => sql.traits.notify(trx, POLICY_CHANGES_CHANNEL, input.workspaceId))
           return { _tag: "Changed" as const, change: toChange(row) }
         })
       )
