@@ -19,8 +19,11 @@ const short = (digest: string | null) => (digest === null ? "server default" : d
 const bundleLine = (bundle: PolicyBundleView) =>
   `${bundle.active ? "*" : " "}${bundle.candidate ? "c" : " "} ${bundle.digest}  ${bundle.revision}  ${bundle.sizeBytes} bytes  ${bundle.uploadedAt} by ${bundle.uploadedBy}`
 
+// No candidate is "none"; no active bundle is the server's default.
+const pointed = (kind: PolicyChangeView["kind"], digest: string | null) => (kind === "candidate" && digest === null ? "none" : short(digest))
+
 const changeLine = (change: PolicyChangeView) =>
-  `  ${change.changedAt}  ${change.kind}: ${short(change.fromDigest)} -> ${short(change.toDigest)}  by ${change.changedBy}`
+  `  ${change.changedAt}  ${change.kind}: ${pointed(change.kind, change.fromDigest)} -> ${pointed(change.kind, change.toDigest)}  by ${change.changedBy}`
 
 const push = Command.make(
   "push",
@@ -97,20 +100,36 @@ const list = Command.make(
 
 const candidate = Command.make(
   "candidate",
-  { url: urlFlag, token: tokenFlag, digest: Argument.String("digest").pipe(Argument.withDescription("sha256:… of an uploaded bundle")) },
+  {
+    url: urlFlag,
+    token: tokenFlag,
+    digest: Argument.String("digest").pipe(Argument.withDescription("sha256:… of an uploaded bundle"), Argument.optional),
+    clear: Flag.Boolean("clear").pipe(Flag.withDescription("Clear the candidate instead: gates stop evaluating one in shadow"), Flag.withDefault(false))
+  },
   Effect.fn(function*(flags) {
-    const answer = yield* callApi({ baseUrl: flags.url, token: flags.token }, (client) =>
-      client.policies.candidate({ params: { digest: flags.digest }, query: {} })).pipe(
-        Effect.catch((error) => fail(`policy candidate failed: ${error.message}`))
+    const options = { baseUrl: flags.url, token: flags.token }
+    if (flags.clear) {
+      if (flags.digest._tag === "Some") return yield* fail("pass a digest or --clear, not both")
+      const cleared = yield* callApi(options, (client) => client.policies.clearCandidate({ query: {} })).pipe(
+        Effect.catch((error) => fail(`policy candidate --clear failed: ${error.message}`))
       )
+      return yield* Console.log(
+        cleared.change === null ? "there was no candidate" : `candidate: ${short(cleared.change.fromDigest)} -> none; gates no longer evaluate it`
+      )
+    }
+    if (flags.digest._tag === "None") return yield* fail("pass the digest of an uploaded bundle, or --clear")
+    const digest = flags.digest.value
+    const answer = yield* callApi(options, (client) => client.policies.candidate({ params: { digest }, query: {} })).pipe(
+      Effect.catch((error) => fail(`policy candidate failed: ${error.message}`))
+    )
     yield* Console.log(
       answer.change === null
-        ? `${flags.digest} was already the candidate`
+        ? `${digest} was already the candidate`
         : `candidate: ${short(answer.change.fromDigest)} -> ${answer.change.toDigest}; every gate now also evaluates it in shadow`
     )
   })
 ).pipe(Command.withDescription(
-  "Make an uploaded bundle the workspace's candidate: every gate also evaluates it in shadow (never deciding); see GET /reports/candidate."
+  "Make an uploaded bundle the workspace's candidate: every gate also evaluates it in shadow (never deciding); see GET /reports/candidate. --clear: no candidate any more."
 ))
 
 const replay = Command.make(

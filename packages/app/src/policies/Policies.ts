@@ -114,6 +114,8 @@ export class Policies extends Context.Service<Policies, {
     readonly actor: PolicyActor
   }) => Effect.Effect<PolicySwitch, PolicyBundleNotFound | StoreUnavailable>
   readonly overview: (workspaceId: string) => Effect.Effect<PolicyOverview, StoreUnavailable>
+  /** The workspace has no candidate any more (recorded like every change; null when it had none). */
+  readonly clearCandidate: (input: { readonly workspaceId: string; readonly actor: PolicyActor }) => Effect.Effect<PolicySwitch, StoreUnavailable>
   /** A passport's newest evaluation that kept its input, to re-run it through another bundle. */
   readonly passportInput: (input: {
     readonly workspaceId: string
@@ -223,6 +225,12 @@ export class Policies extends Context.Service<Policies, {
           const moved = yield* store.point({ workspaceId, kind, digest, changedBy: actor, now })
           if (moved._tag === "Missing") return yield* new PolicyBundleNotFound({ digest })
           // This replica switches at once; the others notice on their next look at the pointers.
+          yield* runtime.refresh(workspaceId)
+          return { change: moved._tag === "Changed" ? toPolicyChangeView(moved.change) : null }
+        }),
+        clearCandidate: Effect.fn("Policies.clearCandidate")(function*({ workspaceId, actor }) {
+          const now = new Date(yield* Clock.currentTimeMillis)
+          const moved = yield* store.point({ workspaceId, kind: "candidate", digest: null, changedBy: actor, now })
           yield* runtime.refresh(workspaceId)
           return { change: moved._tag === "Changed" ? toPolicyChangeView(moved.change) : null }
         }),

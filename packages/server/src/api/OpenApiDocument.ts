@@ -38,6 +38,7 @@ export const OPERATION_DOCS: Record<string, { readonly summary: string; readonly
   "policies.upload": { summary: "Upload a policy bundle" },
   "policies.activate": { summary: "Activate a policy bundle" },
   "policies.candidate": { summary: "Make a policy bundle the candidate" },
+  "policies.clearCandidate": { summary: "Clear the candidate policy bundle" },
   "policies.candidateReport": { summary: "Where the candidate and the active policy disagree" },
   "policies.replay": { summary: "Replay past evaluations with a bundle" },
   "policies.overview": { summary: "The workspace's policy bundles" },

@@ -76,6 +76,18 @@ export class PoliciesApi extends HttpApiGroup.make("policies")
           "its verdict and findings beside the active one (the answer carries them as `candidate`); it never " +
           "changes `allowed`. Recorded like an activation."
       ),
+    HttpApiEndpoint.delete("clearCandidate", "/policies/candidate", {
+      query: WorkspaceQuery,
+      success: PolicySwitch,
+      error: [ServiceUnavailable]
+    })
+      .annotate(MinimumRole, "admin")
+      .annotate(AcceptedScopes, ["policy:write"])
+      .annotate(
+        OpenApi.Description,
+        "The workspace has no candidate any more: gates stop evaluating one in shadow, on every replica. Recorded " +
+          "like an activation (the change goes to none); `change` is null when there was no candidate."
+      ),
     HttpApiEndpoint.get("candidateReport", "/reports/candidate", {
       query: {
         ...WorkspaceQuery,

@@ -47,6 +47,11 @@ export const PolicyHandlers = HttpApiBuilder.group(
           const { workspaceId } = yield* RequestWorkspace
           return yield* policies.point({ workspaceId, kind: "candidate", digest: params.digest, actor: yield* actor })
         }).pipe(answerProblems))
+      .handle("clearCandidate", () =>
+        Effect.gen(function*() {
+          const { workspaceId } = yield* RequestWorkspace
+          return yield* policies.clearCandidate({ workspaceId, actor: yield* actor })
+        }).pipe(answerProblems))
       .handle("candidateReport", ({ query }) =>
         Effect.gen(function*() {
           const { workspaceId } = yield* RequestWorkspace
