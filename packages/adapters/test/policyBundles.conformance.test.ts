@@ -159,6 +159,16 @@ for (const choice of await adapterChoices()) {
         policyInput: { request: { mode: "enforce" }, now: "second" }
       })
       expect(await run(stores.policyBundles.latestReplayable({ workspaceId: b, passportId }))).toBeUndefined()
+
+      // The same window page by page: counted without the one that kept no input, read from an offset.
+      const window = { workspaceId: a, since: later(10_000), until: later(20_000) }
+      expect(await run(stores.policyBundles.countReplayable(window))).toBe(2)
+      expect(await run(stores.policyBundles.countReplayable({ ...window, environment: "production" }))).toBe(0)
+      expect(await run(stores.policyBundles.countReplayable({ ...window, workspaceId: b }))).toBe(0)
+      const page = (offset: number) => run(stores.policyBundles.replayableEvaluations({ ...window, limit: 1, offset }))
+      expect((await page(0)).map((e) => e.evaluationId)).toEqual([first.evaluation.id])
+      expect((await page(1)).map((e) => e.evaluationId)).toEqual([second.evaluation.id])
+      expect(await page(2)).toEqual([])
       expect(await run(stores.policyBundles.latestReplayable({ workspaceId: a, passportId: "pp_none" }))).toBeUndefined()
     })
 

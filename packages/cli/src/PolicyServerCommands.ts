@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { mergeReplayReports, REPLAY_LIMIT } from "@releasepassport/app"
 import type { PolicyBundleView, PolicyChangeView } from "@releasepassport/app"
 import { callApi, tokenFlag, urlFlag } from "./ApiClient.ts"
 import { fail, parseDuration } from "./common.ts"
@@ -140,7 +141,12 @@ const replay = Command.make(
     bundle: Flag.String("bundle").pipe(Flag.withDescription("The bundle to replay (tar.gz); it is uploaded first (validated, not activated)")),
     since: Flag.String("since").pipe(Flag.withDescription("How far back: 30d, 12h, 2w"), Flag.withDefault("30d")),
     environment: Flag.String("environment").pipe(Flag.withDescription("Only evaluations in this environment"), Flag.optional),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false))
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false)),
+    progress: Flag.Boolean("progress").pipe(
+      Flag.withDescription("Print progress on stderr (replayed n of m), page by page; on by default when stderr is a terminal"),
+      Flag.withDefault(false)
+    ),
+    pageSize: Flag.Int("page-size").pipe(Flag.withDescription("Evaluations per request while showing progress"), Flag.withDefault(500))
   },
   Effect.fn(function*(flags) {
     const window = parseDuration(flags.since)
@@ -156,16 +162,35 @@ const replay = Command.make(
     )
     const now = Date.now()
     yield* Console.error(`replaying revision ${uploaded.bundle.revision} over the last ${flags.since} (bounded by the server: 5 000 evaluations, 60 s) ...`)
-    const report = yield* callApi(options, (client) =>
-      client.policies.replay({
-        query: {},
-        payload: {
-          bundleDigest: uploaded.bundle.digest,
-          since: new Date(now - window).toISOString(),
-          until: new Date(now).toISOString(),
-          ...(flags.environment._tag === "Some" ? { environment: flags.environment.value } : {})
-        }
-      })).pipe(Effect.catch((error) => fail(`policy replay failed: ${error.message}`)))
+    const page = (offset: number, limit: number | undefined) =>
+      callApi(options, (client) =>
+        client.policies.replay({
+          query: {},
+          payload: {
+            bundleDigest: uploaded.bundle.digest,
+            since: new Date(now - window).toISOString(),
+            // Fixed once: the window is then the same list on every page.
+            until: new Date(now).toISOString(),
+            ...(flags.environment._tag === "Some" ? { environment: flags.environment.value } : {}),
+            ...(offset > 0 ? { offset } : {}),
+            ...(limit !== undefined ? { limit } : {})
+          }
+        })).pipe(Effect.catch((error) => fail(`policy replay failed: ${error.message}`)))
+    const progress = flags.progress || process.stderr.isTTY === true
+    if (progress && (flags.pageSize < 1 || flags.pageSize > REPLAY_LIMIT)) return yield* fail(`--page-size must be 1 to ${REPLAY_LIMIT}`)
+    let report = yield* page(0, progress ? flags.pageSize : undefined)
+    if (progress) {
+      // The same bound as one request: the oldest 5 000 of the window, then stop.
+      const total = Math.min(report.inWindow, REPLAY_LIMIT)
+      yield* Console.error(`replayed ${report.replayed} of ${total}`)
+      while (report.truncated && !report.stoppedEarly && report.replayed < total) {
+        const next = yield* page(report.replayed, Math.min(flags.pageSize, total - report.replayed))
+        if (next.replayed === 0) break
+        report = mergeReplayReports(report, next)
+        yield* Console.error(`replayed ${report.replayed} of ${total}`)
+      }
+      report = { ...report, truncated: report.inWindow > report.replayed && !report.stoppedEarly }
+    }
     if (flags.json) return yield* Console.log(JSON.stringify(report, null, 2))
     yield* Console.log([
       `replayed ${report.replayed} evaluation(s) with ${report.bundle.revision}${report.truncated || report.stoppedEarly ? " (bounded: not the whole window)" : ""}; ${report.disagreements} would be decided otherwise`,

@@ -1,7 +1,8 @@
 import { PolicyBundleStore } from "@releasepassport/core"
 import type { PolicyChange, ReplayableEvaluation, ShadowedEvaluation, StoredPolicyBundle, WorkspacePolicyPointers } from "@releasepassport/core"
 import { Effect } from "effect"
-import type { GateEvaluationRow, PolicyBundleRow, PolicyChangeRow, PolicyPointerRow } from "../schema.ts"
+import type { Kysely } from "kysely"
+import type { GateEvaluationRow, PolicyBundleRow, PolicyChangeRow, PolicyPointerRow, Tables } from "../schema.ts"
 import { POLICY_CHANGES_CHANNEL } from "../SqlTraits.ts"
 import { newId } from "./ids.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
@@ -41,6 +42,18 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
     revision: row.policy_revision,
     policyInput: sql.traits.readJson(row.policy_input) as ReplayableEvaluation["policyInput"]
   })
+
+  const replayableIn = (
+    db: Kysely<Tables>,
+    window: { readonly workspaceId: string; readonly since: Date; readonly until: Date; readonly environment?: string | undefined }
+  ) => {
+    const query = db.selectFrom("gate_evaluations")
+      .where("workspace_id", "=", window.workspaceId)
+      .where("evaluated_at", ">=", window.since.toISOString())
+      .where("evaluated_at", "<", window.until.toISOString())
+      .where("policy_input", "is not", null)
+    return window.environment === undefined ? query : query.where("environment", "=", window.environment)
+  }
 
   return PolicyBundleStore.of({
     save: (input) =>
@@ -100,17 +113,16 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
           candidate: sql.traits.readJson(row.candidate) as ShadowedEvaluation["candidate"]
         }))
       )),
-    replayableEvaluations: ({ workspaceId, since, until, environment, limit }) =>
-      sql.query((db) => {
-        const query = db.selectFrom("gate_evaluations")
+    replayableEvaluations: ({ workspaceId, since, until, environment, limit, offset }) =>
+      sql.query((db) =>
+        replayableIn(db, { workspaceId, since, until, environment })
           .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "policy_input"])
-          .where("workspace_id", "=", workspaceId)
-          .where("evaluated_at", ">=", since.toISOString())
-          .where("evaluated_at", "<", until.toISOString())
-          .where("policy_input", "is not", null)
-        return (environment === undefined ? query : query.where("environment", "=", environment))
-          .orderBy("evaluated_at", "asc").orderBy("id", "asc").limit(limit).execute()
-      }).pipe(Effect.map((rows) => rows.map(toReplayable))),
+          .orderBy("evaluated_at", "asc").orderBy("id", "asc").limit(limit).offset(offset ?? 0).execute()
+      ).pipe(Effect.map((rows) => rows.map(toReplayable))),
+    countReplayable: (window) =>
+      sql.query((db) =>
+        replayableIn(db, window).select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow()
+      ).pipe(Effect.map((row) => Number(row.n))),
     latestReplayable: ({ workspaceId, passportId }) =>
       sql.query((db) =>
         db.selectFrom("gate_evaluations")

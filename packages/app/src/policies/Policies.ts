@@ -138,6 +138,9 @@ export class Policies extends Context.Service<Policies, {
     readonly since: Date
     readonly until: Date
     readonly environment?: string | undefined
+    /** Page through the window: skip this many (oldest first), replay at most `limit` (≤ the bound). */
+    readonly offset?: number | undefined
+    readonly limit?: number | undefined
   }) => Effect.Effect<ReplayReport, PolicyBundleNotFound | PolicyBundleRejected | StoreUnavailable>
 }>()("@releasepassport/app/Policies") {
   static readonly layer = Layer.effect(
@@ -239,12 +242,16 @@ export class Policies extends Context.Service<Policies, {
           const truncated = read.length > CANDIDATE_REPORT_LIMIT
           return candidateReport(truncated ? read.slice(0, CANDIDATE_REPORT_LIMIT) : read, { since, truncated })
         }),
-        replay: Effect.fn("Policies.replay")(function*({ workspaceId, digest, since, until, environment }) {
+        replay: Effect.fn("Policies.replay")(function*({ workspaceId, digest, since, until, environment, offset = 0, limit: asked }) {
           const bytes = yield* store.bytes({ workspaceId, digest })
           if (bytes === undefined) return yield* new PolicyBundleNotFound({ digest })
-          const past = yield* store.replayableEvaluations({ workspaceId, since, until, environment, limit: REPLAY_LIMIT + 1 })
-          const truncated = past.length > REPLAY_LIMIT
-          const window = truncated ? past.slice(0, REPLAY_LIMIT) : past
+          const limit = Math.max(1, Math.min(asked ?? REPLAY_LIMIT, REPLAY_LIMIT))
+          const [past, inWindow] = yield* Effect.all([
+            store.replayableEvaluations({ workspaceId, since, until, environment, limit: limit + 1, offset }),
+            store.countReplayable({ workspaceId, since, until, environment })
+          ])
+          const truncated = past.length > limit
+          const window = truncated ? past.slice(0, limit) : past
           return yield* Effect.scoped(Effect.gen(function*() {
             // On a policy thread of its own, like an upload's trial: the gates' threads are not shared.
             const bundle = yield* runtime.trial(bytes).pipe(
@@ -276,7 +283,9 @@ export class Policies extends Context.Service<Policies, {
               bundle: { digest: bundle.digest, revision: bundle.revision },
               until: until.toISOString(),
               replayed: replayed.length,
-              stoppedEarly
+              stoppedEarly,
+              inWindow,
+              offset
             }
           }))
         }),

@@ -28,7 +28,10 @@ export const ReplayRequest = Schema.Struct({
   since: DateTime,
   /** Default: now. */
   until: Schema.optionalKey(DateTime),
-  environment: Schema.optionalKey(Schema.String)
+  environment: Schema.optionalKey(Schema.String),
+  /** Page through the window (oldest first): skip this many, replay at most `limit` (1 to 5 000). */
+  offset: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  limit: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 5000 })))
 })
 
 export class PoliciesApi extends HttpApiGroup.make("policies")
@@ -118,8 +121,9 @@ export class PoliciesApi extends HttpApiGroup.make("policies")
         OpenApi.Description,
         "Re-runs an uploaded bundle over the workspace's past gate evaluations in [since, until) (optionally one " +
           "environment), on the exact policy inputs they were decided on, and answers where it would have decided " +
-          "otherwise, grouped like the candidate report, with how many were replayed. Bounded: the oldest 5 000 " +
-          "evaluations of the window, 60 s. Changes nothing."
+          "otherwise, grouped like the candidate report, with how many were replayed and how many the window holds " +
+          "(`inWindow`). Bounded: the oldest 5 000 evaluations of the window (from `offset`, at most `limit`), 60 s. " +
+          "With `until` in the past the window is stable, so it can be replayed page by page. Changes nothing."
       ),
     HttpApiEndpoint.get("passportInput", "/passports/:id/policy-input", {
       params: { id: Schema.String },

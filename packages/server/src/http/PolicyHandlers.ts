@@ -77,7 +77,15 @@ export const PolicyHandlers = HttpApiBuilder.group(
               errors: [{ path: ["payload", "since"], message: "must be a valid date-time before until" }]
             })
           }
-          return yield* policies.replay({ workspaceId, digest: payload.bundleDigest, since, until, environment: payload.environment })
+          return yield* policies.replay({
+            workspaceId,
+            digest: payload.bundleDigest,
+            since,
+            until,
+            environment: payload.environment,
+            offset: payload.offset,
+            limit: payload.limit
+          })
             .pipe(answerProblems)
         }))
       .handle("passportInput", ({ params }) =>
