@@ -29,6 +29,20 @@ export interface SqlTraits {
    * write transactions already take turns.
    */
   readonly lockForTransaction: (trx: Kysely<any>, key: string) => Promise<void>
+  /**
+   * Tells every listener on `channel` (see `SqlDatabase.listen`) once the transaction commits,
+   * with `payload`; nothing if it rolls back (PostgreSQL: `pg_notify`). Nothing on SQLite, which
+   * has no listeners: readers there poll.
+   */
+  readonly notify: (trx: Kysely<any>, channel: string, payload: string) => Promise<void>
+}
+
+/** What a pointer change of a workspace is announced on (payload: the workspace id). */
+export const POLICY_CHANGES_CHANNEL = "releasepassport_policy_changes"
+
+/** A subscription to a notification channel; `close` ends it. */
+export interface Listening {
+  readonly close: () => Promise<void>
 }
 
 /** An open database: the Kysely instance, its traits, and how to close it. */
@@ -49,6 +63,18 @@ export interface SqlDatabase<DB> {
    */
   readonly backupTo?: (path: string) => Promise<{ readonly pages: number }>
   readonly close: () => Promise<void>
+  /**
+   * Where the database can push notifications (PostgreSQL LISTEN): calls `onNotify` with each
+   * payload sent on `channel`, on one dedicated connection that reconnects by itself (with
+   * backoff) when it breaks; `onConnected` runs each time it is listening again, since what was
+   * sent meanwhile is lost. Absent: poll.
+   */
+  readonly listen?: (options: {
+    readonly channel: string
+    readonly onNotify: (payload: string) => void
+    readonly onConnected: () => void
+    readonly onProblem: (message: string) => void
+  }) => Listening
   /** Where the database has a connection pool: its state now, for metrics. */
   readonly poolStats?: () => PoolStats
 }

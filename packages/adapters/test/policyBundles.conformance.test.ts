@@ -108,6 +108,70 @@ for (const choice of await adapterChoices()) {
         .toMatchObject({ kind: "candidate", fromDigest: two, toDigest: null })
     })
 
+    it("finds a passport's newest evaluation that kept its input, in its own workspace only", async () => {
+      const identity = { workspaceId: a, service: { namespace: "apps", name: "replayed" }, releaseId: "r-1", artifactDigest: "sha256:aa", sourceSha: "abc" }
+      const record = (i: number, policyInput: unknown) =>
+        run(Effect.gen(function*() {
+          const now = later(10_000 + i * 1000)
+          for (;;) {
+            const facts = yield* stores.passports.gateFacts({ ...identity, now })
+            const result = yield* stores.passports.recordGateEvaluation({
+              identity: { ...identity, now },
+              decidedOn: facts,
+              environment: "staging",
+              verdict: {
+                mode: "enforce",
+                verdict: i === 1 ? "fail" : "pass",
+                allowed: i !== 1,
+                wouldBlock: i === 1,
+                blockers: i === 1 ? [{ code: "smoke.missing", policy: "gate/smoke", message: "no smoke" }] : [],
+                warnings: [],
+                policy: { revision: `rev-${i}`, bundleDigest: "sha256:bb", entrypoint: "releasepassport/gate/decision" },
+                evaluatedAt: now.toISOString(),
+                durationMs: 1
+              },
+              request: {},
+              tokenId: null,
+              evidenceIds: [],
+              ...(policyInput === undefined ? {} : { policyInput: policyInput as never }),
+              now
+            })
+            if (result._tag === "Recorded") return result
+          }
+        }))
+      const first = await record(0, { request: { mode: "enforce" }, now: "first", nested: { n: 0 } })
+      const passportId = first.passport.id
+      expect(await run(stores.policyBundles.latestReplayable({ workspaceId: a, passportId }))).toMatchObject({
+        evaluationId: first.evaluation.id,
+        policyInput: { request: { mode: "enforce" }, now: "first", nested: { n: 0 } }
+      })
+      const second = await record(1, { request: { mode: "enforce" }, now: "second" })
+      // A newer evaluation without an input (recorded before inputs were kept) is passed over.
+      await record(2, undefined)
+      expect(await run(stores.policyBundles.latestReplayable({ workspaceId: a, passportId }))).toEqual({
+        evaluationId: second.evaluation.id,
+        passportId,
+        environment: "staging",
+        evaluatedAt: later(11_000).toISOString(),
+        verdict: "fail",
+        blockers: [{ code: "smoke.missing", policy: "gate/smoke", message: "no smoke" }],
+        revision: "rev-1",
+        policyInput: { request: { mode: "enforce" }, now: "second" }
+      })
+      expect(await run(stores.policyBundles.latestReplayable({ workspaceId: b, passportId }))).toBeUndefined()
+
+      // The same window page by page: counted without the one that kept no input, read from an offset.
+      const window = { workspaceId: a, since: later(10_000), until: later(20_000) }
+      expect(await run(stores.policyBundles.countReplayable(window))).toBe(2)
+      expect(await run(stores.policyBundles.countReplayable({ ...window, environment: "production" }))).toBe(0)
+      expect(await run(stores.policyBundles.countReplayable({ ...window, workspaceId: b }))).toBe(0)
+      const page = (offset: number) => run(stores.policyBundles.replayableEvaluations({ ...window, limit: 1, offset }))
+      expect((await page(0)).map((e) => e.evaluationId)).toEqual([first.evaluation.id])
+      expect((await page(1)).map((e) => e.evaluationId)).toEqual([second.evaluation.id])
+      expect(await page(2)).toEqual([])
+      expect(await run(stores.policyBundles.latestReplayable({ workspaceId: a, passportId: "pp_none" }))).toBeUndefined()
+    })
+
     it("switches made at once each record the digest they replaced (no lost change)", async () => {
       const digests = await Promise.all([10, 11, 12, 13].map(async (n) => (await save(b, n, NOW)).bundle.digest))
       await Promise.all(digests.map((digest, i) =>

@@ -74,6 +74,14 @@ export class PolicyBundleRejected extends Schema.TaggedError<PolicyBundleRejecte
   message: Schema.String
 }) {}
 
+/**
+ * No evaluation of that passport kept the input it was decided on: no such passport in this
+ * workspace, or its evaluations predate kept inputs.
+ */
+export class PolicyInputNotFound extends Schema.TaggedError<PolicyInputNotFound>()("PolicyInputNotFound", {
+  passportId: Schema.String
+}) {}
+
 /** No bundle with that digest in this workspace (another workspace's bundle is the same answer). */
 export class PolicyBundleNotFound extends Schema.TaggedError<PolicyBundleNotFound>()("PolicyBundleNotFound", {
   digest: Schema.String

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { mergeReplayReports, REPLAY_LIMIT } from "@releasepassport/app"
 import type { PolicyBundleView, PolicyChangeView } from "@releasepassport/app"
 import { callApi, tokenFlag, urlFlag } from "./ApiClient.ts"
 import { fail, parseDuration } from "./common.ts"
@@ -19,8 +20,11 @@ const short = (digest: string | null) => (digest === null ? "server default" : d
 const bundleLine = (bundle: PolicyBundleView) =>
   `${bundle.active ? "*" : " "}${bundle.candidate ? "c" : " "} ${bundle.digest}  ${bundle.revision}  ${bundle.sizeBytes} bytes  ${bundle.uploadedAt} by ${bundle.uploadedBy}`
 
+// No candidate is "none"; no active bundle is the server's default.
+const pointed = (kind: PolicyChangeView["kind"], digest: string | null) => (kind === "candidate" && digest === null ? "none" : short(digest))
+
 const changeLine = (change: PolicyChangeView) =>
-  `  ${change.changedAt}  ${change.kind}: ${short(change.fromDigest)} -> ${short(change.toDigest)}  by ${change.changedBy}`
+  `  ${change.changedAt}  ${change.kind}: ${pointed(change.kind, change.fromDigest)} -> ${pointed(change.kind, change.toDigest)}  by ${change.changedBy}`
 
 const push = Command.make(
   "push",
@@ -97,20 +101,36 @@ const list = Command.make(
 
 const candidate = Command.make(
   "candidate",
-  { url: urlFlag, token: tokenFlag, digest: Argument.String("digest").pipe(Argument.withDescription("sha256:… of an uploaded bundle")) },
+  {
+    url: urlFlag,
+    token: tokenFlag,
+    digest: Argument.String("digest").pipe(Argument.withDescription("sha256:… of an uploaded bundle"), Argument.optional),
+    clear: Flag.Boolean("clear").pipe(Flag.withDescription("Clear the candidate instead: gates stop evaluating one in shadow"), Flag.withDefault(false))
+  },
   Effect.fn(function*(flags) {
-    const answer = yield* callApi({ baseUrl: flags.url, token: flags.token }, (client) =>
-      client.policies.candidate({ params: { digest: flags.digest }, query: {} })).pipe(
-        Effect.catch((error) => fail(`policy candidate failed: ${error.message}`))
+    const options = { baseUrl: flags.url, token: flags.token }
+    if (flags.clear) {
+      if (flags.digest._tag === "Some") return yield* fail("pass a digest or --clear, not both")
+      const cleared = yield* callApi(options, (client) => client.policies.clearCandidate({ query: {} })).pipe(
+        Effect.catch((error) => fail(`policy candidate --clear failed: ${error.message}`))
       )
+      return yield* Console.log(
+        cleared.change === null ? "there was no candidate" : `candidate: ${short(cleared.change.fromDigest)} -> none; gates no longer evaluate it`
+      )
+    }
+    if (flags.digest._tag === "None") return yield* fail("pass the digest of an uploaded bundle, or --clear")
+    const digest = flags.digest.value
+    const answer = yield* callApi(options, (client) => client.policies.candidate({ params: { digest }, query: {} })).pipe(
+      Effect.catch((error) => fail(`policy candidate failed: ${error.message}`))
+    )
     yield* Console.log(
       answer.change === null
-        ? `${flags.digest} was already the candidate`
+        ? `${digest} was already the candidate`
         : `candidate: ${short(answer.change.fromDigest)} -> ${answer.change.toDigest}; every gate now also evaluates it in shadow`
     )
   })
 ).pipe(Command.withDescription(
-  "Make an uploaded bundle the workspace's candidate: every gate also evaluates it in shadow (never deciding); see GET /reports/candidate."
+  "Make an uploaded bundle the workspace's candidate: every gate also evaluates it in shadow (never deciding); see GET /reports/candidate. --clear: no candidate any more."
 ))
 
 const replay = Command.make(
@@ -121,7 +141,12 @@ const replay = Command.make(
     bundle: Flag.String("bundle").pipe(Flag.withDescription("The bundle to replay (tar.gz); it is uploaded first (validated, not activated)")),
     since: Flag.String("since").pipe(Flag.withDescription("How far back: 30d, 12h, 2w"), Flag.withDefault("30d")),
     environment: Flag.String("environment").pipe(Flag.withDescription("Only evaluations in this environment"), Flag.optional),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false))
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false)),
+    progress: Flag.Boolean("progress").pipe(
+      Flag.withDescription("Print progress on stderr (replayed n of m), page by page; on by default when stderr is a terminal"),
+      Flag.withDefault(false)
+    ),
+    pageSize: Flag.Int("page-size").pipe(Flag.withDescription("Evaluations per request while showing progress"), Flag.withDefault(500))
   },
   Effect.fn(function*(flags) {
     const window = parseDuration(flags.since)
@@ -137,16 +162,35 @@ const replay = Command.make(
     )
     const now = Date.now()
     yield* Console.error(`replaying revision ${uploaded.bundle.revision} over the last ${flags.since} (bounded by the server: 5 000 evaluations, 60 s) ...`)
-    const report = yield* callApi(options, (client) =>
-      client.policies.replay({
-        query: {},
-        payload: {
-          bundleDigest: uploaded.bundle.digest,
-          since: new Date(now - window).toISOString(),
-          until: new Date(now).toISOString(),
-          ...(flags.environment._tag === "Some" ? { environment: flags.environment.value } : {})
-        }
-      })).pipe(Effect.catch((error) => fail(`policy replay failed: ${error.message}`)))
+    const page = (offset: number, limit: number | undefined) =>
+      callApi(options, (client) =>
+        client.policies.replay({
+          query: {},
+          payload: {
+            bundleDigest: uploaded.bundle.digest,
+            since: new Date(now - window).toISOString(),
+            // Fixed once: the window is then the same list on every page.
+            until: new Date(now).toISOString(),
+            ...(flags.environment._tag === "Some" ? { environment: flags.environment.value } : {}),
+            ...(offset > 0 ? { offset } : {}),
+            ...(limit !== undefined ? { limit } : {})
+          }
+        })).pipe(Effect.catch((error) => fail(`policy replay failed: ${error.message}`)))
+    const progress = flags.progress || process.stderr.isTTY === true
+    if (progress && (flags.pageSize < 1 || flags.pageSize > REPLAY_LIMIT)) return yield* fail(`--page-size must be 1 to ${REPLAY_LIMIT}`)
+    let report = yield* page(0, progress ? flags.pageSize : undefined)
+    if (progress) {
+      // The same bound as one request: the oldest 5 000 of the window, then stop.
+      const total = Math.min(report.inWindow, REPLAY_LIMIT)
+      yield* Console.error(`replayed ${report.replayed} of ${total}`)
+      while (report.truncated && !report.stoppedEarly && report.replayed < total) {
+        const next = yield* page(report.replayed, Math.min(flags.pageSize, total - report.replayed))
+        if (next.replayed === 0) break
+        report = mergeReplayReports(report, next)
+        yield* Console.error(`replayed ${report.replayed} of ${total}`)
+      }
+      report = { ...report, truncated: report.inWindow > report.replayed && !report.stoppedEarly }
+    }
     if (flags.json) return yield* Console.log(JSON.stringify(report, null, 2))
     yield* Console.log([
       `replayed ${report.replayed} evaluation(s) with ${report.bundle.revision}${report.truncated || report.stoppedEarly ? " (bounded: not the whole window)" : ""}; ${report.disagreements} would be decided otherwise`,

@@ -2,6 +2,7 @@ import { loadPolicy } from "@open-policy-agent/opa-wasm"
 import type { LoadedPolicy } from "@open-policy-agent/opa-wasm"
 import { Effect } from "effect"
 import { parseTarGzip } from "nanotar"
+import { withConfigOverride } from "./BundleCases.ts"
 import { PolicyBundleError, PolicyEvaluationError } from "./errors.ts"
 
 /** The entrypoint every Release Passport bundle exposes. */
@@ -19,6 +20,11 @@ export interface PolicyBundleOptions {
   readonly memoryLimitBytes?: number
   /** Largest bundle accepted, compressed. Default 32 MiB. */
   readonly maxBundleBytes?: number
+  /**
+   * Replacements for top-level keys of the data's `releasepassport.config`, as a shipped case's
+   * `data` gives them (see `BundleCases.ts`). Only for trials: gates decide with the data as built.
+   */
+  readonly configOverride?: Record<string, unknown> | undefined
 }
 
 export interface RawEvaluation {
@@ -114,10 +120,11 @@ const load = async (bytes: Uint8Array, options: PolicyBundleOptions): Promise<Po
   if (wasmBytes === undefined || wasmBytes.byteLength === 0) {
     throw bundleError("missing_policy_wasm", "bundle has no policy.wasm (build it with `opa build -t wasm`)")
   }
-  const data = parseJsonFile(file("data.json"), "data")
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+  const built = parseJsonFile(file("data.json"), "data")
+  if (typeof built !== "object" || built === null || Array.isArray(built)) {
     throw bundleError("invalid_data", "data.json must hold a JSON object")
   }
+  const data = withConfigOverride(built as Record<string, unknown>, options.configOverride)
   const manifest = parseJsonFile(file(".manifest"), "manifest") as { revision?: unknown }
   // Copies: WebCrypto and WebAssembly want bytes backed by a plain ArrayBuffer.
   const digest = `sha256:${toHex(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)))}`

@@ -9,7 +9,8 @@ export class PolicyBundleError extends Schema.TaggedError<PolicyBundleError>()("
     "invalid_data",
     "invalid_manifest",
     "invalid_wasm",
-    "missing_entrypoint"
+    "missing_entrypoint",
+    "invalid_cases"
   ]),
   message: Schema.String
 }) {}

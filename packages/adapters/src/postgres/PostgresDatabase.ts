@@ -34,8 +34,71 @@ const postgresTraits: SqlTraits = {
   },
   lockForTransaction: async (trx, key) => {
     await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx)
+  },
+  notify: async (trx, channel, payload) => {
+    await sql`select pg_notify(${channel}, ${payload})`.execute(trx)
   }
 }
+
+const LISTEN_RETRY_MIN_MS = 500
+const LISTEN_RETRY_MAX_MS = 30_000
+
+/**
+ * LISTEN on one connection of its own (a pooled one would be handed to queries and lose the
+ * subscription). When it breaks (a restart, a failover, a proxy that cut it) it is replaced after
+ * a backoff, doubling up to 30 s; each time it listens again `onConnected` runs so the caller can
+ * catch up on what it missed. A pooler in transaction mode cannot LISTEN: the caller's polling
+ * still covers it.
+ */
+const listenOn = (connectionString: string, timeoutMs: number): NonNullable<SqlDatabase<unknown>["listen"]> =>
+  ({ channel, onNotify, onConnected, onProblem }) => {
+    let closed = false
+    let client: pg.Client | undefined
+    let retry: NodeJS.Timeout | undefined
+    let delay = LISTEN_RETRY_MIN_MS
+    const again = (why: string) => {
+      if (closed || retry !== undefined) return
+      onProblem(`listening for ${channel} stopped (${why}); reconnecting in ${delay} ms`)
+      const broken = client
+      client = undefined
+      void broken?.end().catch(() => undefined)
+      retry = setTimeout(() => {
+        retry = undefined
+        void connect()
+      }, delay)
+      retry.unref()
+      delay = Math.min(delay * 2, LISTEN_RETRY_MAX_MS)
+    }
+    const connect = async () => {
+      const next = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs, keepAlive: true })
+      client = next
+      next.on("error", (error) => again(error.message))
+      next.on("end", () => again("connection ended"))
+      next.on("notification", (message) => {
+        if (message.channel === channel && message.payload !== undefined) onNotify(message.payload)
+      })
+      try {
+        await next.connect()
+        await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+      } catch (error) {
+        if (client === next) again(error instanceof Error ? error.message : String(error))
+        return
+      }
+      if (closed) return void next.end().catch(() => undefined)
+      delay = LISTEN_RETRY_MIN_MS
+      onConnected()
+    }
+    void connect()
+    return {
+      close: async () => {
+        closed = true
+        clearTimeout(retry)
+        const last = client
+        client = undefined
+        await last?.end().catch(() => undefined)
+      }
+    }
+  }
 
 export interface PostgresOptions {
   readonly connectionString: string
@@ -132,6 +195,7 @@ export const openPostgres = async <DB>(options: PostgresOptions): Promise<SqlDat
         await maintenance.destroy()
       }
     },
+    listen: listenOn(options.connectionString, timeoutMs),
     close: () => db.destroy(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 })
   }

@@ -70,7 +70,8 @@ const sqliteTraits: SqlTraits = {
   // busy timeout is the closest thing, and is worth a retry by the client.
   isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message),
   migrationTableSchema: async () => undefined,
-  lockForTransaction: async () => undefined
+  lockForTransaction: async () => undefined,
+  notify: async () => undefined
 }
 
 export interface SqliteOptions {

@@ -1,7 +1,9 @@
 import { PolicyBundleStore } from "@releasepassport/core"
 import type { PolicyChange, ReplayableEvaluation, ShadowedEvaluation, StoredPolicyBundle, WorkspacePolicyPointers } from "@releasepassport/core"
 import { Effect } from "effect"
-import type { PolicyBundleRow, PolicyChangeRow, PolicyPointerRow } from "../schema.ts"
+import type { Kysely } from "kysely"
+import type { GateEvaluationRow, PolicyBundleRow, PolicyChangeRow, PolicyPointerRow, Tables } from "../schema.ts"
+import { POLICY_CHANGES_CHANNEL } from "../SqlTraits.ts"
 import { newId } from "./ids.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
@@ -29,6 +31,29 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
     activeDigest: row?.active_digest ?? undefined,
     candidateDigest: row?.candidate_digest ?? undefined
   })
+
+  const toReplayable = (row: Pick<GateEvaluationRow, "id" | "passport_id" | "environment" | "evaluated_at" | "verdict" | "blockers" | "policy_revision" | "policy_input">): ReplayableEvaluation => ({
+    evaluationId: row.id,
+    passportId: row.passport_id,
+    environment: row.environment,
+    evaluatedAt: readTimestamp(row.evaluated_at),
+    verdict: row.verdict as ReplayableEvaluation["verdict"],
+    blockers: sql.traits.readJson(row.blockers) as ReplayableEvaluation["blockers"],
+    revision: row.policy_revision,
+    policyInput: sql.traits.readJson(row.policy_input) as ReplayableEvaluation["policyInput"]
+  })
+
+  const replayableIn = (
+    db: Kysely<Tables>,
+    window: { readonly workspaceId: string; readonly since: Date; readonly until: Date; readonly environment?: string | undefined }
+  ) => {
+    const query = db.selectFrom("gate_evaluations")
+      .where("workspace_id", "=", window.workspaceId)
+      .where("evaluated_at", ">=", window.since.toISOString())
+      .where("evaluated_at", "<", window.until.toISOString())
+      .where("policy_input", "is not", null)
+    return window.environment === undefined ? query : query.where("environment", "=", window.environment)
+  }
 
   return PolicyBundleStore.of({
     save: (input) =>
@@ -88,28 +113,25 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
           candidate: sql.traits.readJson(row.candidate) as ShadowedEvaluation["candidate"]
         }))
       )),
-    replayableEvaluations: ({ workspaceId, since, until, environment, limit }) =>
-      sql.query((db) => {
-        const query = db.selectFrom("gate_evaluations")
+    replayableEvaluations: ({ workspaceId, since, until, environment, limit, offset }) =>
+      sql.query((db) =>
+        replayableIn(db, { workspaceId, since, until, environment })
+          .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "policy_input"])
+          .orderBy("evaluated_at", "asc").orderBy("id", "asc").limit(limit).offset(offset ?? 0).execute()
+      ).pipe(Effect.map((rows) => rows.map(toReplayable))),
+    countReplayable: (window) =>
+      sql.query((db) =>
+        replayableIn(db, window).select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow()
+      ).pipe(Effect.map((row) => Number(row.n))),
+    latestReplayable: ({ workspaceId, passportId }) =>
+      sql.query((db) =>
+        db.selectFrom("gate_evaluations")
           .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "policy_input"])
           .where("workspace_id", "=", workspaceId)
-          .where("evaluated_at", ">=", since.toISOString())
-          .where("evaluated_at", "<", until.toISOString())
+          .where("passport_id", "=", passportId)
           .where("policy_input", "is not", null)
-        return (environment === undefined ? query : query.where("environment", "=", environment))
-          .orderBy("evaluated_at", "asc").orderBy("id", "asc").limit(limit).execute()
-      }).pipe(Effect.map((rows) =>
-        rows.map((row): ReplayableEvaluation => ({
-          evaluationId: row.id,
-          passportId: row.passport_id,
-          environment: row.environment,
-          evaluatedAt: readTimestamp(row.evaluated_at),
-          verdict: row.verdict as ReplayableEvaluation["verdict"],
-          blockers: sql.traits.readJson(row.blockers) as ReplayableEvaluation["blockers"],
-          revision: row.policy_revision,
-          policyInput: sql.traits.readJson(row.policy_input) as ReplayableEvaluation["policyInput"]
-        }))
-      )),
+          .orderBy("evaluated_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst()
+      ).pipe(Effect.map((row) => (row === undefined ? undefined : toReplayable(row)))),
     pointers: (workspaceId) =>
       sql.query((db) =>
         db.selectFrom("policy_pointers").select(["active_digest", "candidate_digest"])
@@ -157,6 +179,8 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
             changed_at: now
           }
           yield* sql.attempt(() => trx.insertInto("policy_changes").values(row).execute())
+          // Sent on commit: replicas that listen switch at once instead of at their next poll.
+          yield* sql.attempt(() => sql.traits.notify(trx, POLICY_CHANGES_CHANNEL, input.workspaceId))
           return { _tag: "Changed" as const, change: toChange(row) }
         })
       )

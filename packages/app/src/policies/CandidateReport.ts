@@ -45,9 +45,40 @@ export const ReplayReport = Schema.Struct({
   /** Evaluations re-run (the report's `evaluations` counts the same). */
   replayed: Schema.Int,
   /** True when the time bound stopped the replay before every evaluation in the window was re-run. */
-  stoppedEarly: Schema.Boolean
+  stoppedEarly: Schema.Boolean,
+  /** How many evaluations the window holds that can be replayed (this request began at `offset` of them). */
+  inWindow: Schema.Int,
+  offset: Schema.Int
 })
 export type ReplayReport = typeof ReplayReport.Type
+
+const mergeCounts = <K extends { readonly evaluations: number }>(a: ReadonlyArray<K>, b: ReadonlyArray<K>, key: (k: K) => string) => {
+  const merged = new Map<string, K>()
+  for (const entry of [...a, ...b]) {
+    const seen = merged.get(key(entry))
+    merged.set(key(entry), seen === undefined ? entry : { ...seen, evaluations: seen.evaluations + entry.evaluations })
+  }
+  return [...merged.values()].sort((x, y) => y.evaluations - x.evaluations || key(x).localeCompare(key(y)))
+}
+
+/**
+ * Two pages of one replay (the same bundle and window, `next` read from where `first` ended) as
+ * one report, the same as one replay of both pages at once. Pure.
+ */
+export const mergeReplayReports = (first: ReplayReport, next: ReplayReport): ReplayReport => ({
+  ...first,
+  evaluations: first.evaluations + next.evaluations,
+  replayed: first.replayed + next.replayed,
+  disagreements: first.disagreements + next.disagreements,
+  truncated: next.truncated,
+  stoppedEarly: first.stoppedEarly || next.stoppedEarly,
+  inWindow: next.inWindow,
+  verdictFlips: mergeCounts(first.verdictFlips, next.verdictFlips, (flip) => `${flip.from}${flip.to}`),
+  newBlockers: mergeCounts(first.newBlockers, next.newBlockers, (code) => code.code),
+  removedBlockers: mergeCounts(first.removedBlockers, next.removedBlockers, (code) => code.code),
+  // In the order a single replay lists them (the order it read the evaluations), as many.
+  examples: [...first.examples, ...next.examples].slice(0, EXAMPLES)
+})
 
 const EXAMPLES = 100
 

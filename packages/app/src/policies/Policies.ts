@@ -1,12 +1,12 @@
-import { evaluateGate, evaluatePolicyInput, PolicyBundleStore } from "@releasepassport/core"
-import type { GateContext, PolicyBundleError, ShadowedEvaluation, PolicyEvaluationError, PolicyPointer, StoreUnavailable } from "@releasepassport/core"
+import { caseInput, caseMismatch, caseOutcome, evaluateGate, evaluatePolicyInput, PolicyBundleStore, readBundleCases } from "@releasepassport/core"
+import type { BundleCase, GateContext, PolicyBundle, PolicyBundleError, ShadowedEvaluation, PolicyEvaluationError, PolicyPointer, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
-import { PolicyBundleNotFound, PolicyBundleRejected } from "../errors.ts"
+import { PolicyBundleNotFound, PolicyBundleRejected, PolicyInputNotFound } from "../errors.ts"
 import { PolicyRuntime } from "../ports/PolicyRuntime.ts"
 import type { CandidateReport, ReplayReport } from "./CandidateReport.ts"
 import { candidateReport } from "./CandidateReport.ts"
-import type { PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "./PolicyViews.ts"
-import { toPolicyBundleView, toPolicyChangeView } from "./PolicyViews.ts"
+import type { PassportPolicyInput, PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "./PolicyViews.ts"
+import { toPassportPolicyInput, toPolicyBundleView, toPolicyChangeView } from "./PolicyViews.ts"
 
 /** Largest bundle accepted, compressed. */
 export const MAX_POLICY_BUNDLE_BYTES = 10 * 1024 * 1024
@@ -21,7 +21,28 @@ export const REPLAY_TIME_LIMIT_MS = 60_000
 export type PolicyActor = string
 
 const bundleCheck = (error: PolicyBundleError): PolicyBundleRejected["check"] =>
-  error.reason === "too_large" ? "size" : error.reason === "missing_entrypoint" ? "entrypoint" : "bundle"
+  error.reason === "too_large"
+    ? "size"
+    : error.reason === "missing_entrypoint"
+    ? "entrypoint"
+    : error.reason === "invalid_cases"
+    ? "cases"
+    : "bundle"
+
+/** Shipped cases may replace config in at most this many different ways: each is a trial of its own. */
+export const MAX_CASE_CONFIGS = 16
+
+/** The shipped cases grouped by the config they replace (`undefined`: the bundle's own data). */
+const byConfig = (cases: ReadonlyArray<BundleCase>) => {
+  const groups = new Map<string, { readonly data: Record<string, unknown> | undefined; readonly cases: Array<BundleCase> }>()
+  for (const testCase of cases) {
+    const key = testCase.data === undefined ? "" : JSON.stringify(testCase.data)
+    const group = groups.get(key) ?? { data: testCase.data, cases: [] }
+    group.cases.push(testCase)
+    groups.set(key, group)
+  }
+  return [...groups.values()]
+}
 
 /**
  * Smoke inputs every uploaded bundle must decide, well-formed and within the budget: a release
@@ -93,6 +114,18 @@ export class Policies extends Context.Service<Policies, {
     readonly actor: PolicyActor
   }) => Effect.Effect<PolicySwitch, PolicyBundleNotFound | StoreUnavailable>
   readonly overview: (workspaceId: string) => Effect.Effect<PolicyOverview, StoreUnavailable>
+  /** The workspace has no candidate any more (recorded like every change; null when it had none). */
+  readonly clearCandidate: (input: { readonly workspaceId: string; readonly actor: PolicyActor }) => Effect.Effect<PolicySwitch, StoreUnavailable>
+  /** A passport's newest evaluation that kept its input, to re-run it through another bundle. */
+  readonly passportInput: (input: {
+    readonly workspaceId: string
+    readonly passportId: string
+  }) => Effect.Effect<PassportPolicyInput, PolicyInputNotFound | StoreUnavailable>
+  /** The bytes of one of the workspace's bundles (to evaluate with it elsewhere). */
+  readonly bundleBytes: (input: {
+    readonly workspaceId: string
+    readonly digest: string
+  }) => Effect.Effect<Uint8Array, PolicyBundleNotFound | StoreUnavailable>
   /** Where the candidate and the active bundle disagreed on the workspace's gates since `since`. */
   readonly candidateReport: (input: { readonly workspaceId: string; readonly since: Date }) => Effect.Effect<CandidateReport, StoreUnavailable>
   /**
@@ -105,6 +138,9 @@ export class Policies extends Context.Service<Policies, {
     readonly since: Date
     readonly until: Date
     readonly environment?: string | undefined
+    /** Page through the window: skip this many (oldest first), replay at most `limit` (≤ the bound). */
+    readonly offset?: number | undefined
+    readonly limit?: number | undefined
   }) => Effect.Effect<ReplayReport, PolicyBundleNotFound | PolicyBundleRejected | StoreUnavailable>
 }>()("@releasepassport/app/Policies") {
   static readonly layer = Layer.effect(
@@ -144,8 +180,40 @@ export class Policies extends Context.Service<Policies, {
               : "decision"
             return yield* new PolicyBundleRejected({ check, message })
           }
+          yield* checkShippedCases(bytes, bundle)
           return bundle
         }))
+
+      /**
+       * Every case the bundle ships must give exactly the codes it expects, evaluated like a gate
+       * (same budget, a policy thread of its own); the first that does not is the answer.
+       */
+      const checkShippedCases = (bytes: Uint8Array, bundle: PolicyBundle) =>
+        Effect.gen(function*() {
+          const cases = yield* readBundleCases(bytes).pipe(
+            Effect.mapError((error) => new PolicyBundleRejected({ check: bundleCheck(error), message: error.message }))
+          )
+          if (cases === undefined) return
+          const groups = byConfig(cases)
+          if (groups.length > MAX_CASE_CONFIGS) {
+            return yield* new PolicyBundleRejected({
+              check: "cases",
+              message: `the cases replace config in ${groups.length} different ways; at most ${MAX_CASE_CONFIGS} are run`
+            })
+          }
+          for (const group of groups) {
+            const deciding = group.data === undefined
+              ? bundle
+              : yield* runtime.trial(bytes, { configOverride: group.data }).pipe(
+                Effect.mapError((error) => new PolicyBundleRejected({ check: "cases", message: `with the data of case ${JSON.stringify(group.cases[0]?.name)}: ${error.message}` }))
+              )
+            for (const testCase of group.cases) {
+              const verdict = yield* evaluatePolicyInput(deciding, caseInput(testCase), { budgetMs: runtime.budgetMs })
+              const mismatch = caseMismatch(testCase, caseOutcome(verdict))
+              if (mismatch !== undefined) return yield* new PolicyBundleRejected({ check: "cases", message: mismatch })
+            }
+          }
+        })
 
       return Policies.of({
         upload: Effect.fn("Policies.upload")(function*({ workspaceId, bytes, actor }) {
@@ -163,17 +231,27 @@ export class Policies extends Context.Service<Policies, {
           yield* runtime.refresh(workspaceId)
           return { change: moved._tag === "Changed" ? toPolicyChangeView(moved.change) : null }
         }),
+        clearCandidate: Effect.fn("Policies.clearCandidate")(function*({ workspaceId, actor }) {
+          const now = new Date(yield* Clock.currentTimeMillis)
+          const moved = yield* store.point({ workspaceId, kind: "candidate", digest: null, changedBy: actor, now })
+          yield* runtime.refresh(workspaceId)
+          return { change: moved._tag === "Changed" ? toPolicyChangeView(moved.change) : null }
+        }),
         candidateReport: Effect.fn("Policies.candidateReport")(function*({ workspaceId, since }) {
           const read = yield* store.shadowedEvaluations({ workspaceId, since, limit: CANDIDATE_REPORT_LIMIT + 1 })
           const truncated = read.length > CANDIDATE_REPORT_LIMIT
           return candidateReport(truncated ? read.slice(0, CANDIDATE_REPORT_LIMIT) : read, { since, truncated })
         }),
-        replay: Effect.fn("Policies.replay")(function*({ workspaceId, digest, since, until, environment }) {
+        replay: Effect.fn("Policies.replay")(function*({ workspaceId, digest, since, until, environment, offset = 0, limit: asked }) {
           const bytes = yield* store.bytes({ workspaceId, digest })
           if (bytes === undefined) return yield* new PolicyBundleNotFound({ digest })
-          const past = yield* store.replayableEvaluations({ workspaceId, since, until, environment, limit: REPLAY_LIMIT + 1 })
-          const truncated = past.length > REPLAY_LIMIT
-          const window = truncated ? past.slice(0, REPLAY_LIMIT) : past
+          const limit = Math.max(1, Math.min(asked ?? REPLAY_LIMIT, REPLAY_LIMIT))
+          const [past, inWindow] = yield* Effect.all([
+            store.replayableEvaluations({ workspaceId, since, until, environment, limit: limit + 1, offset }),
+            store.countReplayable({ workspaceId, since, until, environment })
+          ])
+          const truncated = past.length > limit
+          const window = truncated ? past.slice(0, limit) : past
           return yield* Effect.scoped(Effect.gen(function*() {
             // On a policy thread of its own, like an upload's trial: the gates' threads are not shared.
             const bundle = yield* runtime.trial(bytes).pipe(
@@ -205,9 +283,24 @@ export class Policies extends Context.Service<Policies, {
               bundle: { digest: bundle.digest, revision: bundle.revision },
               until: until.toISOString(),
               replayed: replayed.length,
-              stoppedEarly
+              stoppedEarly,
+              inWindow,
+              offset
             }
           }))
+        }),
+        passportInput: Effect.fn("Policies.passportInput")(function*({ workspaceId, passportId }) {
+          const [evaluation, pointers] = yield* Effect.all([
+            store.latestReplayable({ workspaceId, passportId }),
+            store.pointers(workspaceId)
+          ])
+          if (evaluation === undefined) return yield* new PolicyInputNotFound({ passportId })
+          return toPassportPolicyInput(evaluation, pointers.activeDigest)
+        }),
+        bundleBytes: Effect.fn("Policies.bundleBytes")(function*({ workspaceId, digest }) {
+          const bytes = yield* store.bytes({ workspaceId, digest })
+          if (bytes === undefined) return yield* new PolicyBundleNotFound({ digest })
+          return bytes
         }),
         overview: Effect.fn("Policies.overview")(function*(workspaceId: string) {
           const [pointers, bundles, history] = yield* Effect.all([

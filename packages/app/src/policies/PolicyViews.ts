@@ -1,4 +1,5 @@
-import type { PolicyChange, StoredPolicyBundle } from "@releasepassport/core"
+import { Finding, VerdictKind } from "@releasepassport/core"
+import type { PolicyChange, ReplayableEvaluation, StoredPolicyBundle } from "@releasepassport/core"
 import { Schema } from "effect"
 
 /** A workspace's bundle as the API and the CLI show it. */
@@ -63,4 +64,35 @@ export const toPolicyChangeView = (change: PolicyChange): PolicyChangeView => ({
   toDigest: change.toDigest,
   changedBy: change.changedBy,
   changedAt: change.changedAt
+})
+
+/**
+ * `GET /passports/{id}/policy-input`: a passport's newest evaluation that kept its input, with
+ * the verdict it got then, to re-run through another bundle (`policy eval --passport`).
+ */
+export const PassportPolicyInput = Schema.Struct({
+  passportId: Schema.String,
+  evaluationId: Schema.String,
+  environment: Schema.String,
+  evaluatedAt: Schema.String,
+  /** The exact policy input the stored verdict was decided on (built from sanitized facts). */
+  policyInput: Schema.Unknown,
+  stored: Schema.Struct({
+    verdict: VerdictKind,
+    blockers: Schema.Array(Finding),
+    revision: Schema.String
+  }),
+  /** The workspace's active bundle now; null: the server's default bundle. */
+  active: Schema.NullOr(Schema.String)
+})
+export type PassportPolicyInput = typeof PassportPolicyInput.Type
+
+export const toPassportPolicyInput = (evaluation: ReplayableEvaluation, active: string | undefined): PassportPolicyInput => ({
+  passportId: evaluation.passportId,
+  evaluationId: evaluation.evaluationId,
+  environment: evaluation.environment,
+  evaluatedAt: evaluation.evaluatedAt,
+  policyInput: evaluation.policyInput,
+  stored: { verdict: evaluation.verdict, blockers: evaluation.blockers, revision: evaluation.revision },
+  active: active ?? null
 })

@@ -10,8 +10,13 @@ export class PolicyRuntime extends Context.Service<PolicyRuntime, {
   /**
    * Loads bundle bytes for a trial, isolated from the bundles that decide gates: an evaluation
    * that overruns is stopped without stopping anyone else's. Released with the scope.
+   * `configOverride` replaces top-level keys of the data's `releasepassport.config` (a shipped
+   * case's `data`).
    */
-  readonly trial: (bytes: Uint8Array) => Effect.Effect<PolicyBundle, PolicyBundleError, Scope.Scope>
+  readonly trial: (
+    bytes: Uint8Array,
+    options?: { readonly configOverride?: Record<string, unknown> | undefined }
+  ) => Effect.Effect<PolicyBundle, PolicyBundleError, Scope.Scope>
   /** The time budget of one evaluation, the same the gate applies. */
   readonly budgetMs: number
   /** A workspace's pointers changed here: switch this replica now (the others notice by themselves). */

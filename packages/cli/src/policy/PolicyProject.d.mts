@@ -2,6 +2,9 @@
 export declare const entrypoint: string
 export declare const casesDataPath: string
 export declare const minimumCoverage: number
+export declare const casesFile: string
+export declare const bundleCasesPath: string
+export declare const withCases: (bundle: Uint8Array, cases: Uint8Array) => Uint8Array
 export declare class Failure extends Error {}
 export declare const sdkCapabilitiesFile: () => string
 interface Where { readonly cwd: string; readonly dir: string; readonly opa: string }

@@ -4,15 +4,19 @@
 // so the scripts run it without a build step; the CLI bundles it.
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { gunzipSync, gzipSync } from "node:zlib"
 
 export const entrypoint = "releasepassport/gate/decision"
 // opa test loads the cases here (see src/cases_test.rego).
 export const casesDataPath = "releasepassport.cases"
 export const minimumCoverage = 90
+/** The project's cases, and where a bundle carries them (the server runs them on upload). */
+export const casesFile = "cases/gate-cases.json"
+export const bundleCasesPath = "cases/gate-cases.json"
 
 /** A failure to report as one line (the callers print it and exit non-zero). */
 export class Failure extends Error {}
@@ -87,9 +91,47 @@ export const withTempDir = (fn) => {
   }
 }
 
+/** A ustar header of a regular file, mode 0644, owner 0, mtime 0 (fixed, so builds repeat). */
+const tarHeader = (name, size) => {
+  const header = Buffer.alloc(512)
+  const field = (offset, length, value) => header.write(value, offset, length, "ascii")
+  field(0, 100, name)
+  field(100, 8, "0000644\0")
+  field(108, 8, "0000000\0")
+  field(116, 8, "0000000\0")
+  field(124, 12, `${size.toString(8).padStart(11, "0")}\0`)
+  field(136, 12, "00000000000\0")
+  field(148, 8, "        ")
+  field(156, 1, "0")
+  field(257, 8, "ustar\u000000")
+  let sum = 0
+  for (const byte of header) sum += byte
+  field(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `)
+  return header
+}
+
+/**
+ * The bundle opa built with the project's cases file added at `bundleCasesPath`. OPA ignores
+ * files it does not know in a bundle. opa's entries are kept byte for byte (the new one goes
+ * where its archive ends), so the same sources and cases give the same bytes.
+ */
+export const withCases = (bundle, cases) => {
+  const tar = gunzipSync(bundle)
+  let end = 0
+  while (end + 512 <= tar.length && tar.subarray(end, end + 512).some((byte) => byte !== 0)) {
+    const size = Number.parseInt(tar.toString("ascii", end + 124, end + 136).replace(/\0.*$/, "").trim() || "0", 8)
+    end += 512 + Math.ceil(size / 512) * 512
+  }
+  if (end + 512 > tar.length) throw new Failure("opa build wrote an archive without an end: cannot add the cases")
+  const data = Buffer.from(cases)
+  const padding = Buffer.alloc((512 - (data.length % 512)) % 512)
+  return gzipSync(Buffer.concat([tar.subarray(0, end), tarHeader(`/${bundleCasesPath}`, data.length), data, padding, Buffer.alloc(1024)]))
+}
+
 /**
  * Compiles the project to a wasm bundle at `output` (absolute), against the SDK's capabilities
- * and the fixed entrypoint; returns the revision (`revision`, else the sources' hash).
+ * and the fixed entrypoint, with the project's cases file inside when it has one; returns the
+ * revision (`revision`, else the sources' hash: the rules and data, not the cases).
  */
 export const buildProject = ({ cwd, dir, output, opa, revision, sdkFile }) =>
   withTempDir((temp) => {
@@ -107,7 +149,9 @@ export const buildProject = ({ cwd, dir, output, opa, revision, sdkFile }) =>
     if (status !== 0) throw new Failure(`opa build failed (exit ${status})`)
     mkdirSync(path.dirname(output), { recursive: true })
     // Written in place only once complete, so a failed build never leaves a broken bundle behind.
-    writeFileSync(`${output}.tmp`, readFileSync(path.join(temp, "bundle.tar.gz")))
+    const built = readFileSync(path.join(temp, "bundle.tar.gz"))
+    const cases = path.join(cwd, dir, casesFile)
+    writeFileSync(`${output}.tmp`, existsSync(cases) ? withCases(built, readFileSync(cases)) : built)
     renameSync(`${output}.tmp`, output)
     return rev
   })

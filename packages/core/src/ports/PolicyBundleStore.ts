@@ -91,7 +91,8 @@ export class PolicyBundleStore extends Context.Service<PolicyBundleStore, {
   }) => Effect.Effect<ReadonlyArray<ShadowedEvaluation>, StoreUnavailable>
   /**
    * The workspace's evaluations in [since, until) that kept their policy input (optionally in one
-   * environment), oldest first, at most `limit`.
+   * environment), oldest first, at most `limit`, after skipping the first `offset` (default 0):
+   * with `until` in the past the list is stable, so it can be read page by page.
    */
   readonly replayableEvaluations: (input: {
     readonly workspaceId: string
@@ -99,7 +100,24 @@ export class PolicyBundleStore extends Context.Service<PolicyBundleStore, {
     readonly until: Date
     readonly environment?: string | undefined
     readonly limit: number
+    readonly offset?: number | undefined
   }) => Effect.Effect<ReadonlyArray<ReplayableEvaluation>, StoreUnavailable>
+  /** How many evaluations `replayableEvaluations` has in that window, without a limit. */
+  readonly countReplayable: (input: {
+    readonly workspaceId: string
+    readonly since: Date
+    readonly until: Date
+    readonly environment?: string | undefined
+  }) => Effect.Effect<number, StoreUnavailable>
+  /**
+   * The newest evaluation of one of the workspace's passports that kept its policy input
+   * (undefined when there is none: no such passport here, or only evaluations from before inputs
+   * were kept). Ties on the instant go to the larger id, as everywhere evaluations are ordered.
+   */
+  readonly latestReplayable: (input: {
+    readonly workspaceId: string
+    readonly passportId: string
+  }) => Effect.Effect<ReplayableEvaluation | undefined, StoreUnavailable>
   /** The workspace's pointers (both undefined when it never had any). */
   readonly pointers: (workspaceId: string) => Effect.Effect<WorkspacePolicyPointers, StoreUnavailable>
   /** Every workspace that has (or had) a pointer: what a replica polls to notice a switch. */

@@ -103,6 +103,7 @@ export const ProblemCodes = {
   policyUnavailable: "policy.unavailable",
   policyBundleInvalid: "policy.bundle_invalid",
   policyBundleNotFound: "policy.bundle_not_found",
+  policyInputNotFound: "policy.input_not_found",
   serverStarting: "server.starting",
   internal: "internal"
 } as const

@@ -11,6 +11,7 @@ import type {
   PassportNotFound,
   PolicyBundleNotFound,
   PolicyBundleRejected,
+  PolicyInputNotFound,
   SecretInIdentifier,
   SessionRejected,
   StoreUnavailable,
@@ -86,6 +87,13 @@ export const domainProblems = {
         code: ProblemCodes.policyBundleInvalid,
         detail: `The policy bundle was refused (${error.check}): ${error.message}. Nothing was stored.`,
         errors: [{ path: ["payload"], message: `${error.check}: ${error.message}` }]
+      })
+    ),
+  PolicyInputNotFound: (_: PolicyInputNotFound) =>
+    Effect.fail(
+      new NotFound({
+        code: ProblemCodes.policyInputNotFound,
+        detail: "No evaluation of that passport in this workspace kept the input it was decided on."
       })
     ),
   PolicyBundleNotFound: (_: PolicyBundleNotFound) =>

@@ -47,6 +47,11 @@ export const PolicyHandlers = HttpApiBuilder.group(
           const { workspaceId } = yield* RequestWorkspace
           return yield* policies.point({ workspaceId, kind: "candidate", digest: params.digest, actor: yield* actor })
         }).pipe(answerProblems))
+      .handle("clearCandidate", () =>
+        Effect.gen(function*() {
+          const { workspaceId } = yield* RequestWorkspace
+          return yield* policies.clearCandidate({ workspaceId, actor: yield* actor })
+        }).pipe(answerProblems))
       .handle("candidateReport", ({ query }) =>
         Effect.gen(function*() {
           const { workspaceId } = yield* RequestWorkspace
@@ -72,9 +77,21 @@ export const PolicyHandlers = HttpApiBuilder.group(
               errors: [{ path: ["payload", "since"], message: "must be a valid date-time before until" }]
             })
           }
-          return yield* policies.replay({ workspaceId, digest: payload.bundleDigest, since, until, environment: payload.environment })
+          return yield* policies.replay({
+            workspaceId,
+            digest: payload.bundleDigest,
+            since,
+            until,
+            environment: payload.environment,
+            offset: payload.offset,
+            limit: payload.limit
+          })
             .pipe(answerProblems)
         }))
+      .handle("passportInput", ({ params }) =>
+        Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.passportInput({ workspaceId, passportId: params.id })).pipe(answerProblems))
+      .handle("bundle", ({ params }) =>
+        Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.bundleBytes({ workspaceId, digest: params.digest })).pipe(answerProblems))
       .handle("overview", () =>
         Effect.flatMap(RequestWorkspace, ({ workspaceId }) => policies.overview(workspaceId)).pipe(answerProblems))
   })

@@ -29,6 +29,8 @@ interface Slot {
 export interface PolicyWorkerPoolOptions {
   readonly bytes: Uint8Array
   readonly memoryLimitBytes: number
+  /** A trial of a shipped case: the data the threads load has these config keys replaced. */
+  readonly configOverride?: Record<string, unknown> | undefined
   readonly threads: number
   /**
    * Hard deadline of one evaluation, queueing included. Past it the thread is terminated
@@ -54,7 +56,7 @@ export const makePolicyWorkerPool = (
     let markReady = () => {}
     const slot: Slot = {
       worker: new Worker(WORKER_URL, {
-        workerData: { bytes: options.bytes, memoryLimitBytes: options.memoryLimitBytes }
+        workerData: { bytes: options.bytes, memoryLimitBytes: options.memoryLimitBytes, configOverride: options.configOverride }
       }),
       pending: new Map(),
       ready: false,

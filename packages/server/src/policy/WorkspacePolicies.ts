@@ -1,7 +1,9 @@
 import { GatePolicy, PolicyRuntime } from "@releasepassport/app"
+import { POLICY_CHANGES_CHANNEL } from "@releasepassport/adapters"
 import { loadPolicyBundle, PolicyBundleStore } from "@releasepassport/core"
 import type { PolicyBundle, PolicyBundleError, WorkspacePolicyPointers } from "@releasepassport/core"
 import { Context, Effect, Layer, Schedule, Semaphore } from "effect"
+import { Database } from "../Database.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import type { ServerConfigShape } from "../ServerConfig.ts"
 import { PolicyEngine } from "./PolicyEngine.ts"
@@ -34,9 +36,10 @@ export interface WorkspacePolicyProblem {
 const loadBundle = (
   bytes: Uint8Array,
   config: ServerConfigShape,
-  threads: number
+  threads: number,
+  configOverride?: Record<string, unknown>
 ): Effect.Effect<Loaded, PolicyBundleError> =>
-  Effect.flatMap(loadPolicyBundle(bytes, { memoryLimitBytes: config.policyMemoryLimitBytes }), (inProcess) => {
+  Effect.flatMap(loadPolicyBundle(bytes, { memoryLimitBytes: config.policyMemoryLimitBytes, configOverride }), (inProcess) => {
     if (threads <= 0 || !policyWorkerAvailable()) {
       return Effect.succeed<Loaded>({ bundle: inProcess, close: () => Promise.resolve() })
     }
@@ -44,6 +47,7 @@ const loadBundle = (
       const pool = makePolicyWorkerPool(inProcess, {
         bytes,
         memoryLimitBytes: config.policyMemoryLimitBytes,
+        configOverride,
         threads,
         deadlineMs: config.policyBudgetMs + DEADLINE_GRACE_MS,
         onRestart: (reason) => Effect.runFork(Effect.logWarning(`policy thread replaced (${inProcess.digest}): ${reason}`))
@@ -66,7 +70,10 @@ const loadBundle = (
  * its own decides with it (loaded once per digest, shared by the workspaces that upload the same
  * bytes); any other with the server's default bundle. The replica learns of a switch made
  * elsewhere by reading every workspace's pointers every `policyPollIntervalMs` (one small
- * query), and of one made here at once (`refresh`).
+ * query), and of one made here at once (`refresh`). Where the database pushes notifications
+ * (PostgreSQL LISTEN/NOTIFY), a switch made elsewhere is announced on commit and this replica
+ * reloads that workspace at once; the poll stays, for a notification lost while the listening
+ * connection was down (a reconnect also re-reads everything) or a database that cannot push.
  *
  * A bundle that stops loading (its bytes gone, a wasm this runtime refuses) is never half
  * active: the workspace keeps deciding with the bundle it had, and the failure is reported
@@ -85,6 +92,7 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
       const config = yield* ServerConfig
       const engine = yield* PolicyEngine
       const store = yield* PolicyBundleStore
+      const database = yield* Database
       const loaded = new Map<string, Loaded>()
       // Per pointer: workspace -> the digest loaded for it here.
       const deciding = { active: new Map<string, string>(), candidate: new Map<string, string>() }
@@ -180,6 +188,28 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
         Effect.forkScoped
       )
 
+      const refresh = (workspaceId: string) =>
+        turns.withPermits(1)(
+          Effect.flatMap(store.pointers(workspaceId), apply).pipe(Effect.andThen(closeUnused))
+        ).pipe(
+          // The poll retries what a refresh could not read; the switch is then a few seconds late, not lost.
+          Effect.catch((error) => Effect.logWarning(`policy pointers of ${workspaceId} not read: ${error.message}`))
+        )
+
+      if (database.listen !== undefined) {
+        const run = Effect.runForkWith(yield* Effect.context<never>())
+        const listening = database.listen({
+          channel: POLICY_CHANGES_CHANNEL,
+          // The payload is a workspace id; one of another schema on the same database is a
+          // harmless read of pointers that are not there.
+          onNotify: (workspaceId) => void run(refresh(workspaceId)),
+          onConnected: () =>
+            void run(syncAll.pipe(Effect.catch((error) => Effect.logWarning(`policy pointers not read after listening: ${error.message}`)))),
+          onProblem: (message) => void run(Effect.logWarning(message))
+        })
+        yield* Effect.addFinalizer(() => Effect.promise(() => listening.close()))
+      }
+
       return WorkspacePolicies.of({
         forWorkspace: (workspaceId) => {
           const digest = deciding.active.get(workspaceId)
@@ -191,13 +221,7 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
           return digest === undefined ? undefined : loaded.get(digest)?.bundle
         },
         problems: () => [...problems.values()],
-        refresh: (workspaceId) =>
-          turns.withPermits(1)(
-            Effect.flatMap(store.pointers(workspaceId), apply).pipe(Effect.andThen(closeUnused))
-          ).pipe(
-            // The poll retries what a refresh could not read; the switch is then a few seconds late, not lost.
-            Effect.catch((error) => Effect.logWarning(`policy pointers of ${workspaceId} not read: ${error.message}`))
-          )
+        refresh
       })
     })
   )
@@ -230,10 +254,10 @@ export const PolicyRuntimeLive = Layer.effect(
     const policies = yield* WorkspacePolicies
     const config = yield* ServerConfig
     return PolicyRuntime.of({
-      trial: (bytes) =>
+      trial: (bytes, options) =>
         // Not waited for: a thread replaced after an overrun can take long to stop while it is
         // still loading, and the upload's answer does not depend on it.
-        Effect.acquireRelease(loadBundle(bytes, config, 1), (entry) => Effect.sync(() => void entry.close().catch(() => undefined))).pipe(
+        Effect.acquireRelease(loadBundle(bytes, config, 1, options?.configOverride), (entry) => Effect.sync(() => void entry.close().catch(() => undefined))).pipe(
           Effect.map((entry) => entry.bundle)
         ),
       budgetMs: config.policyBudgetMs,

@@ -10,13 +10,14 @@ import { parentPort, workerData } from "node:worker_threads"
 interface Setup {
   readonly bytes: Uint8Array
   readonly memoryLimitBytes: number
+  readonly configOverride?: Record<string, unknown> | undefined
 }
 
 const port = parentPort
 if (port === null) throw new Error("policyWorker runs as a worker thread")
 const setup = workerData as Setup
 
-const bundle = await Effect.runPromise(loadPolicyBundle(setup.bytes, { memoryLimitBytes: setup.memoryLimitBytes }))
+const bundle = await Effect.runPromise(loadPolicyBundle(setup.bytes, { memoryLimitBytes: setup.memoryLimitBytes, configOverride: setup.configOverride }))
 port.on("message", (message: { readonly id: number; readonly input: unknown }) => {
   void Effect.runPromise(Effect.result(bundle.evaluateRaw(message.input))).then((result) =>
     port.postMessage(

@@ -11,6 +11,7 @@ import {
   PassportNotFound,
   PolicyBundleNotFound,
   PolicyBundleRejected,
+  PolicyInputNotFound,
   SecretInIdentifier,
   SessionRejected,
   StoreUnavailable,
@@ -31,6 +32,7 @@ import { domainProblems } from "../../src/http/DomainProblems.ts"
 const samples: { readonly [K in keyof typeof domainProblems]: Parameters<(typeof domainProblems)[K]>[0] } = {
   StoreUnavailable: new StoreUnavailable({ message: "down" }),
   PassportNotFound: new PassportNotFound(),
+  PolicyInputNotFound: new PolicyInputNotFound({ passportId: "pp_1" }),
   CommentNotFound: new CommentNotFound(),
   CommentNotYours: new CommentNotYours(),
   TokenNotFound: new TokenNotFound(),
