@@ -2,6 +2,13 @@ import type { ShadowedEvaluation } from "@releasepassport/core"
 import { VerdictKind } from "@releasepassport/core"
 import { Schema } from "effect"
 
+/**
+ * A replay re-runs at most this many evaluations. Here, beside the report it bounds, rather than
+ * in Policies.ts: the CLI pages a replay with it, and importing the use case would load the
+ * policy engine into every CLI start-up.
+ */
+export const REPLAY_LIMIT = 5_000
+
 const CodeCount = Schema.Struct({ code: Schema.String, evaluations: Schema.Int })
 
 /** One evaluation where the candidate and the active bundle disagree. */

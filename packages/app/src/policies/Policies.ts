@@ -3,6 +3,7 @@ import type { BundleCase, GateContext, PolicyBundle, PolicyBundleError, Shadowed
 import { Clock, Context, Effect, Layer } from "effect"
 import { PolicyBundleNotFound, PolicyBundleRejected, PolicyInputNotFound } from "../errors.ts"
 import { PolicyRuntime } from "../ports/PolicyRuntime.ts"
+import { REPLAY_LIMIT } from "./CandidateReport.ts"
 import type { CandidateReport, ReplayReport } from "./CandidateReport.ts"
 import { candidateReport } from "./CandidateReport.ts"
 import type { PassportPolicyInput, PolicyOverview, PolicySwitch, UploadedPolicyBundle } from "./PolicyViews.ts"
@@ -13,8 +14,7 @@ export const MAX_POLICY_BUNDLE_BYTES = 10 * 1024 * 1024
 const HISTORY_SHOWN = 50
 /** The candidate report reads at most this many evaluations (the newest), so it stays cheap. */
 export const CANDIDATE_REPORT_LIMIT = 10_000
-/** A replay re-runs at most this many evaluations (the oldest in the window), for at most this long. */
-export const REPLAY_LIMIT = 5_000
+/** A replay re-runs at most `REPLAY_LIMIT` evaluations (the oldest in the window), for at most this long. */
 export const REPLAY_TIME_LIMIT_MS = 60_000
 
 /** Who did something: `user:<id>` (a console session) or `token:<id>` (an API token). */
