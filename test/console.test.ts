@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright"
 import type { EvidenceBatch, GateRequest } from "@releasepassport/core"
-import { adapterChoices, cliOk, createToken, passingGateRequest, rawPost, startServer } from "@releasepassport/testing"
+import { adapterChoices, cliOk, createToken, evidenceBatchFor, passingGateRequest, rawPost, startServer } from "@releasepassport/testing"
 import type { RunningServer, TestDatabase } from "@releasepassport/testing"
 import { existsSync } from "node:fs"
 import { chromium } from "playwright-core"
@@ -46,14 +46,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     return decided
   }
   const ingest = async (request: GateRequest, externalId: string, evidence: EvidenceBatch["evidence"]) => {
-    const batch: EvidenceBatch = {
-      source: "github_actions",
-      externalId,
-      service: { name: request.service.name, namespace: request.service.namespace },
-      release: { releaseId: request.release.releaseId, sourceSha: request.release.sourceSha },
-      artifact: { digest: request.artifact.digest },
-      evidence
-    }
+    const batch = evidenceBatchFor(request, externalId, evidence)
     const answer = await rawPost(`${server.url}/releasepassport/v1/evidence/ingest`, JSON.stringify(batch), { authorization: `Bearer ${token}` })
     expect(answer.status, answer.text).toBe(200)
   }
