@@ -20,7 +20,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * user's data (and a CSRF token), so no cache may keep them.
  */
 export const page = (body: VNode, options: { readonly status?: number; readonly headers?: Record<string, string> } = {}) =>
-  HttpServerResponse.text(`<!doctype html>${renderToString(body)}`, {
+  // Encoded once here: a string body is UTF-8 encoded twice (once to measure Content-Length,
+  // once to write it), which on a 50-row page cost more than the page's own queries' decoding.
+  HttpServerResponse.uint8Array(Buffer.from(`<!doctype html>${renderToString(body)}`, "utf8"), {
     contentType: "text/html; charset=utf-8",
     status: options.status ?? 200,
     headers: { ...SECURITY_HEADERS, "cache-control": "no-store", ...options.headers }
