@@ -8,6 +8,9 @@ import { newId } from "./ids.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
 
 const FACTS = ["workspace_id", "digest", "revision", "size_bytes", "uploaded_by", "uploaded_at"] as const
+const DECIDED = ["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision"] as const
+const REPLAYABLE = [...DECIDED, "policy_input"] as const
+const SHADOWED = [...DECIDED, "candidate"] as const
 
 export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Service"] => {
   const { readTimestamp } = sql.traits
@@ -32,15 +35,23 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
     candidateDigest: row?.candidate_digest ?? undefined
   })
 
-  const toReplayable = (row: Pick<GateEvaluationRow, "id" | "passport_id" | "environment" | "evaluated_at" | "verdict" | "blockers" | "policy_revision" | "policy_input">): ReplayableEvaluation => ({
+  /** What the active policy decided: shared by the shadowed and the replayable views of a row. */
+  const toDecided = (row: Pick<GateEvaluationRow, (typeof DECIDED)[number]>) => ({
     evaluationId: row.id,
     passportId: row.passport_id,
     environment: row.environment,
     evaluatedAt: readTimestamp(row.evaluated_at),
     verdict: row.verdict as ReplayableEvaluation["verdict"],
     blockers: sql.traits.readJson(row.blockers) as ReplayableEvaluation["blockers"],
-    revision: row.policy_revision,
+    revision: row.policy_revision
+  })
+  const toReplayable = (row: Pick<GateEvaluationRow, (typeof REPLAYABLE)[number]>): ReplayableEvaluation => ({
+    ...toDecided(row),
     policyInput: sql.traits.readJson(row.policy_input) as ReplayableEvaluation["policyInput"]
+  })
+  const toShadowed = (row: Pick<GateEvaluationRow, (typeof SHADOWED)[number]>): ShadowedEvaluation => ({
+    ...toDecided(row),
+    candidate: sql.traits.readJson(row.candidate) as ShadowedEvaluation["candidate"]
   })
 
   const replayableIn = (
@@ -94,29 +105,18 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
     shadowedEvaluations: ({ workspaceId, since, limit }) =>
       sql.query((db) =>
         db.selectFrom("gate_evaluations")
-          .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "candidate"])
+          .select(SHADOWED)
           .where("workspace_id", "=", workspaceId)
           .where("evaluated_at", ">=", since.toISOString())
           .where("candidate", "is not", null)
           .orderBy("evaluated_at", "desc").orderBy("id", "desc")
           .limit(limit)
           .execute()
-      ).pipe(Effect.map((rows) =>
-        rows.map((row): ShadowedEvaluation => ({
-          evaluationId: row.id,
-          passportId: row.passport_id,
-          environment: row.environment,
-          evaluatedAt: readTimestamp(row.evaluated_at),
-          verdict: row.verdict as ShadowedEvaluation["verdict"],
-          blockers: sql.traits.readJson(row.blockers) as ShadowedEvaluation["blockers"],
-          revision: row.policy_revision,
-          candidate: sql.traits.readJson(row.candidate) as ShadowedEvaluation["candidate"]
-        }))
-      )),
+      ).pipe(Effect.map((rows) => rows.map(toShadowed))),
     replayableEvaluations: ({ workspaceId, since, until, environment, limit, offset }) =>
       sql.query((db) =>
         replayableIn(db, { workspaceId, since, until, environment })
-          .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "policy_input"])
+          .select(REPLAYABLE)
           .orderBy("evaluated_at", "asc").orderBy("id", "asc").limit(limit).offset(offset ?? 0).execute()
       ).pipe(Effect.map((rows) => rows.map(toReplayable))),
     countReplayable: (window) =>
@@ -126,7 +126,7 @@ export const makePolicyBundleStore = (sql: SqlRunner): PolicyBundleStore["Servic
     latestReplayable: ({ workspaceId, passportId }) =>
       sql.query((db) =>
         db.selectFrom("gate_evaluations")
-          .select(["id", "passport_id", "environment", "evaluated_at", "verdict", "blockers", "policy_revision", "policy_input"])
+          .select(REPLAYABLE)
           .where("workspace_id", "=", workspaceId)
           .where("passport_id", "=", passportId)
           .where("policy_input", "is not", null)
