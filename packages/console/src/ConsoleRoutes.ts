@@ -11,6 +11,7 @@ import {
   openForSession,
   Overview,
   Passports,
+  Policies,
   Reports,
   sealForSession,
   SessionPolicy,
@@ -29,7 +30,7 @@ const view = <P,>(component: (props: P) => VNode, props: P): VNode => h(componen
 import { ASSET_PREFIX, loadAssets } from "./Assets.ts"
 import { field, fields, formVisit, readForm, requestUrl, requireRole, safeNext, SESSION_COOKIE, visit } from "./ConsoleAuth.ts"
 import type { Form, Visit } from "./ConsoleAuth.ts"
-import { badRequest, NeedsSignIn, PageRefused } from "./ConsoleErrors.ts"
+import { badRequest, NeedsSignIn, notFound, PageRefused } from "./ConsoleErrors.ts"
 import { pageFor } from "./ConsolePages.ts"
 import type { DomainError } from "./ConsolePages.ts"
 import { page, SECURITY_HEADERS, seeOther } from "./Responses.ts"
@@ -40,6 +41,7 @@ import { LicensePage } from "./views/LicensePage.tsx"
 import { LoginPage } from "./views/LoginPage.tsx"
 import { OverviewPage } from "./views/OverviewPage.tsx"
 import { PassportDetailPage } from "./views/PassportDetailPage.tsx"
+import { PoliciesPage } from "./views/PoliciesPage.tsx"
 import { filterFields, PassportsPage } from "./views/PassportsPage.tsx"
 import type { FilterValues } from "./views/PassportsPage.tsx"
 import { reportFilterFields, ReportsPage } from "./views/ReportsPage.tsx"
@@ -65,6 +67,9 @@ const NEW_TOKEN_SECONDS = 120
 const TOKENS_PATH = "/console/tokens"
 
 const PASSPORT_ID = /^[A-Za-z0-9_-]{1,100}$/
+const BUNDLE_DIGEST = /^sha256:[0-9a-f]{64}$/
+/** The policies page's disagreement window, as `GET /reports/candidate` defaults to. */
+const CANDIDATE_WINDOW_DAYS = 7
 
 const decodeOption = <S extends Schema.Top>(schema: S) => {
   const decode = Schema.decodeUnknownOption(schema as never)
@@ -99,6 +104,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
     const integrations = yield* Integrations
     const licenses = yield* LicenseService
     const reports = yield* Reports
+    const policies = yield* Policies
     const sessionPolicy = yield* SessionPolicy
     const secure = options.publicUrl !== undefined && options.publicUrl.toLowerCase().startsWith("https:")
     const cookieAttributes = { httpOnly: true, sameSite: "lax" as const, path: "/", secure }
@@ -433,6 +439,39 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
           ...(filters.namespace !== "" ? { namespace: filters.namespace } : {})
         })
         return render(view(ReportsPage, { visit: current, assets, report, filters }))
+      })))
+
+    // ---- policies (admins, as GET /policies) ----------------------------------------------------
+    yield* router.add("GET", "/console/policies", signedInPage((current) =>
+      Effect.gen(function*() {
+        yield* requireRole(current, "admin")
+        const workspaceId = current.membership.workspace.id
+        const overview = yield* policies.overview(workspaceId)
+        const report = overview.candidate === null && overview.history.length === 0
+          ? undefined
+          : yield* policies.candidateReport({ workspaceId, since: new Date(current.now - CANDIDATE_WINDOW_DAYS * 86_400_000) })
+        return render(view(PoliciesPage, { visit: current, assets, policies: overview, report, days: CANDIDATE_WINDOW_DAYS }))
+      })))
+
+    /** The same switch as the API's, recorded with the signed-in user as who made it. */
+    const pointTo = (kind: "active" | "candidate") =>
+      signedInPost((current, form) =>
+        Effect.gen(function*() {
+          yield* requireRole(current, "admin")
+          const digest = field(form, "digest") ?? ""
+          if (!BUNDLE_DIGEST.test(digest)) return yield* badRequest("That is not a bundle digest of this workspace.")
+          yield* policies.point({ workspaceId: current.membership.workspace.id, kind, digest, actor: `user:${current.signedIn.user.id}` }).pipe(
+            Effect.catchTag("PolicyBundleNotFound", () => Effect.fail(notFound()))
+          )
+          return seeOther(href(current, "/console/policies"))
+        }))
+    yield* router.add("POST", "/console/policies/activate", pointTo("active"))
+    yield* router.add("POST", "/console/policies/candidate", pointTo("candidate"))
+    yield* router.add("POST", "/console/policies/candidate/clear", signedInPost((current) =>
+      Effect.gen(function*() {
+        yield* requireRole(current, "admin")
+        yield* policies.clearCandidate({ workspaceId: current.membership.workspace.id, actor: `user:${current.signedIn.user.id}` })
+        return seeOther(href(current, "/console/policies"))
       })))
 
     // ---- license ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { Hidden, href } from "./Format.tsx"
 
 export type Assets = Record<AssetName, Asset>
 
-export type NavItem = "overview" | "passports" | "reports" | "integrations" | "tokens" | "license"
+export type NavItem = "overview" | "passports" | "reports" | "integrations" | "tokens" | "policies" | "license"
 
 /** htmx configured for a strict CSP: its indicator styles are in our stylesheet instead. */
 const HTMX_CONFIG = JSON.stringify({ includeIndicatorCSS: false })
@@ -41,6 +41,7 @@ const NAV: ReadonlyArray<{ readonly item: NavItem; readonly label: string; reado
   { item: "reports", label: "Reports", path: "/console/reports" },
   { item: "integrations", label: "Integrations", path: "/console/integrations" },
   { item: "tokens", label: "Tokens", path: "/console/tokens", admin: true },
+  { item: "policies", label: "Policies", path: "/console/policies", admin: true },
   { item: "license", label: "License", path: "/console/license" }
 ]
 

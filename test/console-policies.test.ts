@@ -1,0 +1,200 @@
+import AxeBuilder from "@axe-core/playwright"
+import { adapterChoices, cliOk, createToken, passingGateRequest, rawPost, readAnswer, REPO, startServer } from "@releasepassport/testing"
+import type { RunningServer, TestDatabase } from "@releasepassport/testing"
+import { existsSync, readFileSync } from "node:fs"
+import path from "node:path"
+import { chromium } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+/**
+ * The console's policies page, in Chromium: an admin sees the workspace's bundles, which one
+ * decides and which runs in shadow, switches them with the page's forms (the same use case as
+ * the API, so the next gate and the recorded history follow), and reads what the candidate
+ * would change. A viewer gets neither the page nor its forms, and a forged post changes nothing.
+ */
+const CHROMIUM = "/usr/bin/chromium"
+const PASSWORD = "correct horse battery staple"
+const SHIPPED = readFileSync(path.join(REPO, "policies/bundle/bundle.tar.gz"))
+const FREEZE = readFileSync(path.join(REPO, "test/fixtures/policies/freeze.tar.gz"))
+
+const sqlite = (await adapterChoices()).find((choice) => choice.adapter === "sqlite")
+
+describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the console's policies page in Chromium", () => {
+  let testDb: TestDatabase
+  let server: RunningServer
+  let browser: Browser
+  let gateToken: string
+  let policyToken: string
+  let shipped: { digest: string; revision: string }
+  let freeze: { digest: string; revision: string }
+  let release = 0
+
+  const gate = async (releaseId: string) => {
+    const answer = await rawPost(
+      `${server.url}/releasepassport/v1/gate/evaluate`,
+      JSON.stringify(passingGateRequest({ release: { releaseId, sourceSha: "9f3c8b7", renderedManifestPath: "r.yaml" } })),
+      { authorization: `Bearer ${gateToken}` }
+    )
+    expect(answer.status, answer.text).toBe(200)
+    return answer.json as {
+      verdict: string
+      policy: { revision: string; bundleDigest: string }
+      blockers: Array<{ code: string }>
+      candidate?: { verdict: string; bundleDigest: string }
+    }
+  }
+  const policies = async () =>
+    (await readAnswer(await fetch(`${server.url}/releasepassport/v1/policies`, { headers: { authorization: `Bearer ${policyToken}` } }))).json as {
+      active: string | null
+      candidate: string | null
+      history: Array<{ kind: string; fromDigest: string | null; toDigest: string | null; changedBy: string }>
+    }
+  const upload = async (bytes: Uint8Array) => {
+    const answer = await readAnswer(await fetch(`${server.url}/releasepassport/v1/policies/bundles`, {
+      method: "PUT",
+      body: new Uint8Array(bytes),
+      headers: { authorization: `Bearer ${policyToken}`, "content-type": "application/gzip" }
+    }))
+    expect(answer.status, answer.text).toBeLessThan(300)
+    return answer.json.bundle as { digest: string; revision: string }
+  }
+
+  beforeAll(async () => {
+    testDb = await sqlite!.create()
+    const run = (args: Array<string>, input?: string) => cliOk([...args, "--database", testDb.url], input)
+    await run(["migrate"])
+    await run(["workspace", "create", "--slug", "alpha", "--name", "Alpha"])
+    for (const role of ["admin", "viewer"]) {
+      await run(["user", "create", "--email", `${role}@alpha.example.com`, "--workspace", "alpha", "--role", role], `${PASSWORD}\n`)
+    }
+    gateToken = (await createToken(testDb.url, "--workspace", "alpha", "--scope", "gate:evaluate")).value
+    policyToken = (await createToken(testDb.url, "--workspace", "alpha", "--scope", "policy:write")).value
+    server = await startServer({ database: testDb.url })
+    shipped = await upload(SHIPPED)
+    freeze = await upload(FREEZE)
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+    await testDb?.drop()
+  })
+
+  /** A fresh context signed in as `role`, with its console errors and CSP reports collected. */
+  const signedIn = async (role: "admin" | "viewer") => {
+    const context = await browser.newContext({ baseURL: server.url })
+    const page = await context.newPage()
+    const problems: Array<string> = []
+    await page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`)
+      })
+    })
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console: ${message.text()}`)
+    })
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
+    await page.goto("/console/login")
+    await page.getByLabel("Email").fill(`${role}@alpha.example.com`)
+    await page.getByLabel("Password").fill(PASSWORD)
+    await page.getByRole("button", { name: "Sign in" }).click()
+    await page.waitForURL("**/console")
+    const check = async (options: { readonly status?: number } = {}) => {
+      if (options.status !== undefined) {
+        const line = `console: Failed to load resource: the server responded with a status of ${options.status}`
+        for (let i = problems.length - 1; i >= 0; i--) if (problems[i]!.startsWith(line)) problems.splice(i, 1)
+      }
+      const axe = await new AxeBuilder({ page }).analyze()
+      const serious = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([])
+      expect(problems).toEqual([])
+    }
+    return { context, page, check }
+  }
+
+  const roleOf = async (page: Page, revision: string) =>
+    (await page.getByTestId("bundle-row").filter({ hasText: revision }).getByTestId("bundle-role").textContent())?.trim()
+
+  it("an admin sees the bundles, makes one the candidate, reads what it would change, activates it, and stops the candidate", async () => {
+    const { context, page, check } = await signedIn("admin")
+    await page.getByRole("link", { name: "Policies" }).click()
+    await page.waitForURL("**/console/policies")
+    await expect.poll(() => page.getByTestId("policy-active").textContent()).toContain("the server's default bundle")
+    expect(await page.getByTestId("policy-candidate").textContent()).toContain("none")
+    expect(await page.getByTestId("bundle-row").count()).toBe(2)
+    expect(await roleOf(page, freeze.revision)).toBe("—")
+    await check()
+
+    // Candidate: gates keep passing, and the candidate's verdict rides along.
+    await page.getByRole("button", { name: `Make candidate ${freeze.revision}` }).click()
+    await page.waitForURL("**/console/policies")
+    expect(await roleOf(page, freeze.revision)).toBe("candidate")
+    expect((await policies()).candidate).toBe(freeze.digest)
+    const shadowed = await gate(`frozen-${release++}`)
+    expect(shadowed.verdict).toBe("pass")
+    expect(shadowed.candidate).toMatchObject({ verdict: "fail", bundleDigest: freeze.digest })
+    await gate(`thawed-${release++}`)
+
+    // What switching would change: one of the two evaluations, by the freeze rule.
+    await page.reload()
+    expect(await page.getByTestId("candidate-summary").textContent()).toContain("1 of 2 evaluations would be decided otherwise")
+    expect(await page.getByTestId("new-blocker").textContent()).toContain("release.frozen")
+    expect(await page.getByTestId("verdict-flip").count()).toBe(1)
+    await check()
+
+    // Activate: the next gate decides with it; the switch is recorded as this user's.
+    await page.getByRole("button", { name: `Activate ${freeze.revision}` }).click()
+    await page.waitForURL("**/console/policies")
+    expect(await roleOf(page, freeze.revision)).toBe("active")
+    const decided = await gate(`frozen-${release++}`)
+    expect(decided.policy).toMatchObject({ revision: freeze.revision, bundleDigest: freeze.digest })
+    expect(decided.verdict).toBe("fail")
+    expect(decided.blockers.map((b) => b.code)).toContain("release.frozen")
+    const afterActivate = await policies()
+    expect(afterActivate.active).toBe(freeze.digest)
+    expect(afterActivate.history[0]).toMatchObject({ kind: "active", fromDigest: null, toDigest: freeze.digest, changedBy: expect.stringMatching(/^user:/) })
+    expect(await page.getByTestId("policy-change").count()).toBe(afterActivate.history.length)
+
+    // The shipped bundle as candidate, then stopped: gates no longer shadow it.
+    await page.getByRole("button", { name: `Make candidate ${shipped.revision}` }).click()
+    await page.waitForURL("**/console/policies")
+    expect((await gate(`frozen-${release++}`)).candidate).toMatchObject({ verdict: "pass", bundleDigest: shipped.digest })
+    await page.getByRole("button", { name: "Stop the candidate" }).click()
+    await page.waitForURL("**/console/policies")
+    expect(await page.getByTestId("policy-candidate").textContent()).toContain("none")
+    expect((await gate(`frozen-${release++}`)).candidate).toBeUndefined()
+    const end = await policies()
+    expect(end.candidate).toBeNull()
+    expect(end.history[0]).toMatchObject({ kind: "candidate", fromDigest: shipped.digest, toDigest: null })
+    await check()
+    await context.close()
+  }, 180_000)
+
+  it("a viewer has no Policies link, gets the 403 page, and a forged post with their own CSRF token changes nothing", async () => {
+    const { context, page, check } = await signedIn("viewer")
+    expect(await page.getByRole("link", { name: "Policies" }).count()).toBe(0)
+    const csrf = await page.locator("input[name=_csrf]").first().inputValue()
+    const response = await page.goto("/console/policies")
+    expect(response?.status()).toBe(403)
+    expect(await page.locator("body").textContent()).not.toContain(freeze.digest)
+    await check({ status: 403 })
+
+    const before = await policies()
+    for (const [action, digest] of [["activate", shipped.digest], ["candidate", freeze.digest], ["candidate/clear", ""]] as const) {
+      const forged = await page.request.post(`/console/policies/${action}`, {
+        form: { _csrf: csrf, digest },
+        headers: { origin: server.url },
+        maxRedirects: 0
+      })
+      expect(forged.status(), action).toBe(403)
+    }
+    expect(await policies()).toEqual(before)
+    await context.close()
+  }, 120_000)
+})
