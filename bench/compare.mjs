@@ -27,6 +27,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { DIGEST, gateRequest } from "./gate-request.mjs"
 import {
   BIN,
   cli,
@@ -54,16 +55,6 @@ const INGEST_PATH = "/releasepassport/v1/evidence/ingest"
 const OPA_PATH = "/v1/data/releasepassport/gate/decision"
 const START_TIMEOUT_MS = 30_000
 
-// The documented request (API reference), with a well-formed digest instead of "sha256:abc123...".
-const DIGEST = `sha256:${"3f1a9c0e7b5d2f4a".repeat(4)}`
-const gateRequest = {
-  mode: "shadow",
-  service: { name: "checkout-api", namespace: "apps-checkout", environment: "production" },
-  artifact: { digest: DIGEST },
-  release: { releaseId: "gh-123456", sourceSha: "9f3c8b7", renderedManifestPath: "rendered/checkout-api.yaml" },
-  health: { ready: true, requireHealthyTarget: true },
-  rollback: { available: true, verified: false }
-}
 const EVIDENCE_TYPES = ["smoke", "unit", "integration", "e2e", "sast", "sca", "dast", "sbom", "license", "lint"]
 const seededAt = new Date(Date.now() - 60_000).toISOString()
 const ingestBody = {
