@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright"
-import { adapterChoices, cliOk, createToken, passingGateRequest, rawPost, readAnswer, REPO, startServer } from "@releasepassport/testing"
+import { adapterChoices, call, cliOk, createToken, passingGateRequest, rawPost, readAnswer, REPO, signIn, startServer } from "@releasepassport/testing"
 import type { RunningServer, TestDatabase } from "@releasepassport/testing"
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
@@ -197,4 +197,26 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the console's po
     expect(await policies()).toEqual(before)
     await context.close()
   }, 120_000)
+
+  it("DELETE /policies/candidate with a session: an admin's clears it (as user:), a viewer's or one without the CSRF header changes nothing", async () => {
+    const set = await rawPost(`${server.url}/releasepassport/v1/policies/bundles/${encodeURIComponent(freeze.digest)}/candidate`, "", { authorization: `Bearer ${policyToken}` })
+    expect(set.status, set.text).toBe(200)
+    const before = await policies()
+    expect(before.candidate).toBe(freeze.digest)
+
+    const viewer = await signIn(server.url, "viewer@alpha.example.com", PASSWORD)
+    const refused = await call(server.url, "DELETE", "/policies/candidate", { session: viewer })
+    expect(refused.status, refused.text).toBe(403)
+    const admin = await signIn(server.url, "admin@alpha.example.com", PASSWORD)
+    const noCsrf = await call(server.url, "DELETE", "/policies/candidate", { session: admin, csrf: null })
+    expect(noCsrf.status, noCsrf.text).toBe(403)
+    expect(await policies()).toEqual(before)
+
+    const cleared = await call(server.url, "DELETE", "/policies/candidate", { session: admin })
+    expect(cleared.status, cleared.text).toBe(200)
+    expect(cleared.json.change).toMatchObject({ kind: "candidate", fromDigest: freeze.digest, toDigest: null, changedBy: expect.stringMatching(/^user:/) })
+    const after = await policies()
+    expect(after.candidate).toBeNull()
+    expect(after.history).toHaveLength(before.history.length + 1)
+  }, 60_000)
 })
