@@ -5,7 +5,6 @@
 // warm-up is counted in requests, not seconds; the verdict compares the end with the RSS right
 // after the warm-up. Bounded: BENCH_WARMUP_REQUESTS (default 30 000), BENCH_REQUESTS after it
 // (default 100 000), BENCH_MAX_S in all (default 240); loopback only.
-import { execFileSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -27,9 +26,7 @@ try {
   await cli(["migrate", "--database", database])
   const token = await cli(["token", "create", "--database", database, "--scope", "gate:evaluate", "--name", "bench"])
   server = await startServer(database)
-  // The server is the one process serving this database (startServer does not expose its pid).
-  const pid = execFileSync("pgrep", ["-f", `serve --port 0 --database ${database}`]).toString().trim().split("\n")[0]
-  const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024
+  const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? NaN) / 1024
   const started = Date.now()
   let sent = 0
   let afterWarmup

@@ -15,7 +15,8 @@ import {
   Reports,
   sealForSession,
   SessionPolicy,
-  Tokens
+  Tokens,
+  userActor
 } from "@releasepassport/app"
 import type { PassportFilters } from "@releasepassport/app"
 import { EvidenceName, GateMode, VerdictKind } from "@releasepassport/core"
@@ -460,7 +461,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
           yield* requireRole(current, "admin")
           const digest = field(form, "digest") ?? ""
           if (!BUNDLE_DIGEST.test(digest)) return yield* badRequest("That is not a bundle digest of this workspace.")
-          yield* policies.point({ workspaceId: current.membership.workspace.id, kind, digest, actor: `user:${current.signedIn.user.id}` }).pipe(
+          yield* policies.point({ workspaceId: current.membership.workspace.id, kind, digest, actor: userActor(current.signedIn.user.id) }).pipe(
             Effect.catchTag("PolicyBundleNotFound", () => Effect.fail(notFound()))
           )
           return seeOther(href(current, "/console/policies"))
@@ -470,7 +471,7 @@ export const ConsoleRoutes = (options: ConsoleOptions) =>
     yield* router.add("POST", "/console/policies/candidate/clear", signedInPost((current) =>
       Effect.gen(function*() {
         yield* requireRole(current, "admin")
-        yield* policies.clearCandidate({ workspaceId: current.membership.workspace.id, actor: `user:${current.signedIn.user.id}` })
+        yield* policies.clearCandidate({ workspaceId: current.membership.workspace.id, actor: userActor(current.signedIn.user.id) })
         return seeOther(href(current, "/console/policies"))
       })))
 

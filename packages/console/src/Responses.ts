@@ -21,7 +21,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  */
 export const page = (body: VNode, options: { readonly status?: number; readonly headers?: Record<string, string> } = {}) =>
   // Encoded once here: a string body is UTF-8 encoded twice (once to measure Content-Length,
-  // once to write it), which on a 50-row page cost more than the page's own queries' decoding.
+  // once to write it), 3.7% + 1.9% of the server's CPU on the filtered passports page.
   HttpServerResponse.uint8Array(Buffer.from(`<!doctype html>${renderToString(body)}`, "utf8"), {
     contentType: "text/html; charset=utf-8",
     status: options.status ?? 200,

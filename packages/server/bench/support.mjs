@@ -56,6 +56,7 @@ export const listening = (args, pattern = /listening on (http:\/\/\S+)/) =>
         clearTimeout(timer)
         resolve({
           url: match[1],
+          pid: child.pid,
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null || child.signalCode !== null) return done()

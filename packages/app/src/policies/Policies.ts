@@ -19,6 +19,9 @@ export const REPLAY_TIME_LIMIT_MS = 60_000
 
 /** Who did something: `user:<id>` (a console session) or `token:<id>` (an API token). */
 export type PolicyActor = string
+/** The record's name for a signed-in user or a token (by id, never its value). */
+export const userActor = (userId: string): PolicyActor => `user:${userId}`
+export const tokenActor = (tokenId: string): PolicyActor => `token:${tokenId}`
 
 const bundleCheck = (error: PolicyBundleError): PolicyBundleRejected["check"] =>
   error.reason === "too_large"

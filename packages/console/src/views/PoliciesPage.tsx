@@ -4,8 +4,11 @@ import { Hidden, href, Section, Short, Verdict, When } from "./Format.tsx"
 import type { Assets } from "./Layout.tsx"
 import { Layout } from "./Layout.tsx"
 
-const digestOrDefault = (digest: string | null) =>
-  digest === null ? <span>the server's default bundle</span> : <Short value={digest} />
+/** Where a pointer points: a bundle, or (null) the server's default for active, nothing for candidate. */
+const Pointer = ({ kind, digest, copy = true }: { readonly kind: "active" | "candidate"; readonly digest: string | null; readonly copy?: boolean }) =>
+  digest === null
+    ? <span>{kind === "active" ? "the server's default bundle" : "none"}</span>
+    : copy ? <Short value={digest} /> : <code title={digest}>{digest.slice(0, 19)}…</code>
 
 /**
  * Admins only (the route refuses others, as `GET /policies` does): the workspace's bundles,
@@ -21,8 +24,8 @@ export const PoliciesPage = ({ visit, assets, policies, report, days }: {
 }) => (
   <Layout visit={visit} assets={assets} title="Policies" active="policies">
     <dl class="identity">
-      <dt>Active</dt><dd data-testid="policy-active">{digestOrDefault(policies.active)}</dd>
-      <dt>Candidate</dt><dd data-testid="policy-candidate">{policies.candidate === null ? <span>none</span> : <Short value={policies.candidate} />}</dd>
+      <dt>Active</dt><dd data-testid="policy-active"><Pointer kind="active" digest={policies.active} /></dd>
+      <dt>Candidate</dt><dd data-testid="policy-candidate"><Pointer kind="candidate" digest={policies.candidate} /></dd>
     </dl>
     {policies.candidate !== null
       ? (
@@ -129,8 +132,8 @@ export const PoliciesPage = ({ visit, assets, policies, report, days }: {
                 <tr data-testid="policy-change">
                   <td><When iso={change.changedAt} now={visit.now} /></td>
                   <td>{change.kind}</td>
-                  <td>{change.fromDigest === null ? (change.kind === "active" ? "default" : "none") : <code title={change.fromDigest}>{change.fromDigest.slice(0, 19)}…</code>}</td>
-                  <td>{change.toDigest === null ? (change.kind === "active" ? "default" : "none") : <code title={change.toDigest}>{change.toDigest.slice(0, 19)}…</code>}</td>
+                  <td><Pointer kind={change.kind} digest={change.fromDigest} copy={false} /></td>
+                  <td><Pointer kind={change.kind} digest={change.toDigest} copy={false} /></td>
                   <td>{change.changedBy}</td>
                 </tr>
               ))}

@@ -1,4 +1,4 @@
-import { Policies } from "@releasepassport/app"
+import { Policies, tokenActor, userActor } from "@releasepassport/app"
 import { Clock, Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../api/Api.ts"
@@ -16,10 +16,10 @@ const actor = Effect.gen(function*() {
   const { via } = yield* RequestWorkspace
   if (via === "token") {
     const token = yield* Effect.serviceOption(CurrentToken)
-    if (Option.isSome(token)) return `token:${token.value.id}`
+    if (Option.isSome(token)) return tokenActor(token.value.id)
   } else {
     const session = yield* Effect.serviceOption(CurrentSession)
-    if (Option.isSome(session)) return `user:${session.value.user.id}`
+    if (Option.isSome(session)) return userActor(session.value.user.id)
   }
   return yield* Effect.die(new Error("a session-or-token request without its credential"))
 })
