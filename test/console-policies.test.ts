@@ -3,6 +3,7 @@ import { adapterChoices, call, cliOk, createToken, passingGateRequest, rawPost, 
 import type { RunningServer, TestDatabase } from "@releasepassport/testing"
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
+import { DatabaseSync } from "node:sqlite"
 import { chromium } from "playwright-core"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -49,6 +50,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the console's po
       active: string | null
       candidate: string | null
       history: Array<{ kind: string; fromDigest: string | null; toDigest: string | null; changedBy: string }>
+      loadProblems: Array<{ kind: string; digest: string; reason: string; inPlace: string | null }>
     }
   const upload = async (bytes: Uint8Array) => {
     const answer = await readAnswer(await fetch(`${server.url}/releasepassport/v1/policies/bundles`, {
@@ -219,4 +221,51 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the console's po
     expect(after.candidate).toBeNull()
     expect(after.history).toHaveLength(before.history.length + 1)
   }, 60_000)
+
+  it("a bundle that stops loading is never half active: the previous one decides, and readyz, GET /policies and the page say why", async () => {
+    const pointTo = async (digest: string) => {
+      const answer = await rawPost(`${server.url}/releasepassport/v1/policies/bundles/${encodeURIComponent(digest)}/activate`, "", { authorization: `Bearer ${policyToken}` })
+      expect(answer.status, answer.text).toBe(200)
+    }
+    await pointTo(freeze.digest)
+    expect((await policies()).loadProblems).toEqual([])
+    // The shipped bundle's stored bytes go bad behind the server's back (it is not loaded now).
+    const file = new DatabaseSync(testDb.url.replace(/^sqlite:/, ""))
+    try {
+      file.prepare("UPDATE policy_bundles SET bytes = ? WHERE digest = ?").run(new TextEncoder().encode("not a bundle any more"), shipped.digest)
+    } finally {
+      file.close()
+    }
+    await pointTo(shipped.digest)
+
+    const decided = await gate(`frozen-${release++}`)
+    expect(decided.policy.bundleDigest).toBe(freeze.digest)
+    expect(decided.blockers.map((b) => b.code)).toContain("release.frozen")
+    const listed = await policies()
+    expect(listed.active).toBe(shipped.digest)
+    expect(listed.loadProblems).toEqual([{ kind: "active", digest: shipped.digest, reason: expect.stringMatching(/\S/), inPlace: freeze.digest }])
+    const listedByCli = (await cliOk(["policy", "list", "--url", server.url, "--token", policyToken])).stdout
+    expect(listedByCli).toContain(`not loaded on this server: active ${shipped.digest}: ${listed.loadProblems[0]!.reason} (deciding instead: ${freeze.digest})`)
+    const ready = await readAnswer(await fetch(`${server.url}/releasepassport/v1/readyz`))
+    expect(ready.status).toBe(200)
+    expect(ready.json.policy.workspaceProblems).toEqual([expect.objectContaining({ kind: "active", digest: shipped.digest, reason: listed.loadProblems[0]!.reason })])
+
+    const { context, page, check } = await signedIn("admin")
+    await page.goto("/console/policies")
+    const alert = page.getByTestId("policy-load-problem")
+    expect(await alert.count()).toBe(1)
+    const text = (await alert.textContent()) ?? ""
+    expect(text).toContain("The active bundle")
+    expect(text).toContain(listed.loadProblems[0]!.reason)
+    expect(text).toContain(`Deciding instead: ${freeze.digest.slice(0, 19)}`)
+    await check()
+
+    // Pointing back at a bundle that loads clears the problem everywhere.
+    await page.getByRole("button", { name: `Activate ${freeze.revision}` }).click()
+    await page.waitForURL("**/console/policies")
+    expect(await page.getByTestId("policy-load-problem").count()).toBe(0)
+    expect((await policies()).loadProblems).toEqual([])
+    expect((await readAnswer(await fetch(`${server.url}/releasepassport/v1/readyz`))).json.policy.workspaceProblems).toEqual([])
+    await context.close()
+  }, 120_000)
 })

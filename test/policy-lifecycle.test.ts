@@ -83,7 +83,7 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("policy b
     }
     expect(defaultRevision).toMatch(/^src-/)
     const listed = await overview(servers[0]!, alphaPolicy)
-    expect(listed.json).toEqual({ active: null, candidate: null, bundles: [], history: [] })
+    expect(listed.json).toEqual({ active: null, candidate: null, bundles: [], history: [], loadProblems: [] })
   })
 
   it("an upload is validated and stored, not activated", async () => {
@@ -152,7 +152,7 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("policy b
     const foreign = await activate(servers[0]!, betaPolicy, freezeDigest)
     expect(foreign.status, foreign.text).toBe(404)
     expect(foreign.json.code).toBe("policy.bundle_not_found")
-    expect((await overview(servers[0]!, betaPolicy)).json).toEqual({ active: null, candidate: null, bundles: [], history: [] })
+    expect((await overview(servers[0]!, betaPolicy)).json).toEqual({ active: null, candidate: null, bundles: [], history: [], loadProblems: [] })
   })
 
 

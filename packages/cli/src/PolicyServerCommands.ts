@@ -93,6 +93,10 @@ const list = Command.make(
     yield* Console.log([
       `active: ${overview.active ?? "server default bundle"}`,
       `candidate: ${overview.candidate ?? "none"}`,
+      ...overview.loadProblems.map((problem) =>
+        `not loaded on this server: ${problem.kind} ${problem.digest}: ${problem.reason} ` +
+        `(${problem.kind === "active" ? "deciding instead" : "candidate instead"}: ${problem.inPlace ?? (problem.kind === "active" ? "server default bundle" : "none")})`
+      ),
       ...(overview.bundles.length > 0 ? ["bundles (* active, c candidate):", ...overview.bundles.map(bundleLine)] : ["no bundles uploaded"]),
       ...(overview.history.length > 0 ? ["changes, newest first:", ...overview.history.map(changeLine)] : [])
     ].join("\n"))

@@ -315,7 +315,8 @@ export class Policies extends Context.Service<Policies, {
             active: pointers.activeDigest ?? null,
             candidate: pointers.candidateDigest ?? null,
             bundles: bundles.map((bundle) => toPolicyBundleView(bundle, pointers)),
-            history: history.map(toPolicyChangeView)
+            history: history.map(toPolicyChangeView),
+            loadProblems: runtime.loadProblems(workspaceId).map(({ kind, digest, reason, inPlace }) => ({ kind, digest, reason, inPlace }))
           }
         })
       })

@@ -24,13 +24,27 @@ export const PolicyChangeView = Schema.Struct({
 })
 export type PolicyChangeView = typeof PolicyChangeView.Type
 
+/**
+ * A bundle a pointer names that the replica answering could not load: never half active, the
+ * bundle `inPlace` keeps deciding (null: the server's default) or stays the candidate (null: none).
+ */
+export const PolicyLoadProblemView = Schema.Struct({
+  kind: Schema.Literals(["active", "candidate"]),
+  digest: Schema.String,
+  reason: Schema.String,
+  inPlace: Schema.NullOr(Schema.String)
+})
+export type PolicyLoadProblemView = typeof PolicyLoadProblemView.Type
+
 /** `GET /policies`: the workspace's bundles, which is active and which is the candidate, and the latest changes. */
 export const PolicyOverview = Schema.Struct({
   /** Digest of the active bundle; null: the workspace decides with the server's default bundle. */
   active: Schema.NullOr(Schema.String),
   candidate: Schema.NullOr(Schema.String),
   bundles: Schema.Array(PolicyBundleView),
-  history: Schema.Array(PolicyChangeView)
+  history: Schema.Array(PolicyChangeView),
+  /** Bundles the pointers name that this replica could not load (empty when all decide as pointed). */
+  loadProblems: Schema.Array(PolicyLoadProblemView)
 })
 export type PolicyOverview = typeof PolicyOverview.Type
 

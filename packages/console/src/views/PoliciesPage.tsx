@@ -23,6 +23,14 @@ export const PoliciesPage = ({ visit, assets, policies, report, days }: {
   readonly days: number
 }) => (
   <Layout visit={visit} assets={assets} title="Policies" active="policies">
+    {policies.loadProblems.map((problem) => (
+      <p class="problem" role="alert" data-testid="policy-load-problem">
+        The {problem.kind} bundle <code title={problem.digest}>{problem.digest.slice(0, 19)}…</code> could not be loaded on this server:{" "}
+        {problem.reason}.{" "}
+        {problem.kind === "active" ? "Deciding instead: " : "Candidate instead: "}
+        <Pointer kind={problem.kind} digest={problem.inPlace} copy={false} />. Point it at another bundle to replace it.
+      </p>
+    ))}
     <dl class="identity">
       <dt>Active</dt><dd data-testid="policy-active"><Pointer kind="active" digest={policies.active} /></dd>
       <dt>Candidate</dt><dd data-testid="policy-candidate"><Pointer kind="candidate" digest={policies.candidate} /></dd>

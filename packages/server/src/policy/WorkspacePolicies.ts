@@ -1,4 +1,5 @@
 import { GatePolicy, PolicyRuntime } from "@releasepassport/app"
+import type { PolicyLoadProblem } from "@releasepassport/app"
 import { POLICY_CHANGES_CHANNEL } from "@releasepassport/adapters"
 import { loadPolicyBundle, PolicyBundleStore } from "@releasepassport/core"
 import type { PolicyBundle, PolicyBundleError, WorkspacePolicyPointers } from "@releasepassport/core"
@@ -77,13 +78,16 @@ const loadBundle = (
  *
  * A bundle that stops loading (its bytes gone, a wasm this runtime refuses) is never half
  * active: the workspace keeps deciding with the bundle it had, and the failure is reported
- * (`problems`, shown by `/readyz` and `GET /policies`) until the pointer moves again.
+ * (`problems`, shown by `/readyz`; `GET /policies` and the console's Policies page show the
+ * workspace's own) until the pointer moves again.
  */
 export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
   readonly forWorkspace: (workspaceId: string) => PolicyBundle
   /** The workspace's candidate bundle, when it has one loaded here. */
   readonly candidateFor: (workspaceId: string) => PolicyBundle | undefined
   readonly problems: () => ReadonlyArray<WorkspacePolicyProblem>
+  /** One workspace's problems here, with the bundle that decides (or stays the candidate) instead. */
+  readonly loadProblems: (workspaceId: string) => ReadonlyArray<PolicyLoadProblem>
   readonly refresh: (workspaceId: string) => Effect.Effect<void>
 }>()("@releasepassport/server/WorkspacePolicies") {
   static readonly layer = Layer.effect(
@@ -221,6 +225,13 @@ export class WorkspacePolicies extends Context.Service<WorkspacePolicies, {
           return digest === undefined ? undefined : loaded.get(digest)?.bundle
         },
         problems: () => [...problems.values()],
+        loadProblems: (workspaceId) =>
+          (["active", "candidate"] as const).flatMap((kind) => {
+            const problem = problems.get(problemKey(kind, workspaceId))
+            return problem === undefined
+              ? []
+              : [{ kind, digest: problem.digest, reason: problem.reason, inPlace: deciding[kind].get(workspaceId) ?? null }]
+          }),
         refresh
       })
     })
@@ -261,7 +272,8 @@ export const PolicyRuntimeLive = Layer.effect(
           Effect.map((entry) => entry.bundle)
         ),
       budgetMs: config.policyBudgetMs,
-      refresh: policies.refresh
+      refresh: policies.refresh,
+      loadProblems: policies.loadProblems
     })
   })
 )
