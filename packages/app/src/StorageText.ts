@@ -1,4 +1,4 @@
-import { sanitizeJson, sanitizeText } from "@releasepassport/core"
+import { sanitizeBatch, sanitizeText } from "@releasepassport/core"
 import { Effect } from "effect"
 import { SecretInIdentifier } from "./errors.ts"
 
@@ -63,43 +63,99 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * prefixes the field named in a refusal). Returns a copy; the input is never changed.
  */
 export const admit = <A>(input: A, rules: TextRules = {}, base = ""): Effect.Effect<Admitted<A>, SecretInIdentifier> =>
+  Effect.map(admitAll([input], rules, [base]), (admitted) => admitted[0]!)
+
+const joinPath = (path: string, key: string) => (path === "" ? key : `${path}.${key}`)
+
+/**
+ * `admit` of each of `inputs` (the field of a refusal is `base.<index>...`), with the free text
+ * of them all sanitized in one scan: an evidence batch is a hundred items of three free texts
+ * each, and a scan per text would cost more than storing them.
+ */
+export const admitEach = <A>(
+  inputs: ReadonlyArray<A>,
+  rules: TextRules = {},
+  base = ""
+): Effect.Effect<Array<Admitted<A>>, SecretInIdentifier> =>
+  admitAll(inputs, rules, inputs.map((_, i) => joinPath(base, String(i))))
+
+/** `inputs[i]`'s refusals name fields under `fields[i]`. */
+const admitAll = <A>(
+  inputs: ReadonlyArray<A>,
+  rules: TextRules,
+  fields: ReadonlyArray<string>
+): Effect.Effect<Array<Admitted<A>>, SecretInIdentifier> =>
   Effect.suspend(() => {
-    let redactions = 0
     let refused: string | undefined
-    const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}`)
+    const join = joinPath
+    // Free text and JSON wait for the one scan; `put` writes the sanitized value in place.
+    const texts: Array<string> = []
+    const textSlots: Array<{ readonly owner: number; readonly put: (text: string) => void }> = []
+    const values: Array<unknown> = []
+    const valueSlots: Array<{ readonly owner: number; readonly put: (value: unknown) => void }> = []
+    const slot = (holder: Record<string, unknown> | Array<unknown>, key: string | number) => (value: unknown) => {
+      ;(holder as Record<string | number, unknown>)[key] = value
+    }
     // The rule path uses `*` for indices, the reported field the real index.
-    const walk = (value: unknown, rulePath: string, field: string): unknown => {
+    const walk = (
+      value: unknown,
+      rulePath: string,
+      field: string,
+      owner: number,
+      put: (value: unknown) => void
+    ): unknown => {
       if (refused !== undefined) return value
       const rule = rules[rulePath] ?? "identifier"
       if (rule === "credential") return value
       if (rule === "json") {
-        const sanitized = sanitizeJson(value)
-        redactions += sanitized.redactions
-        return sanitized.value
+        values.push(value)
+        valueSlots.push({ owner, put })
+        return value
       }
       if (typeof value === "string") {
         if (rule === "text") {
-          const sanitized = sanitizeText(value)
-          redactions += sanitized.redactions
-          return sanitized.text
+          texts.push(value)
+          textSlots.push({ owner, put })
+          return value
         }
         if (!isCleanIdentifier(value)) refused = field
         return value
       }
-      if (Array.isArray(value)) return value.map((item, i) => walk(item, join(rulePath, "*"), join(field, String(i))))
+      if (Array.isArray(value)) {
+        const out: Array<unknown> = new Array(value.length)
+        value.forEach((item, i) => {
+          out[i] = walk(item, join(rulePath, "*"), join(field, String(i)), owner, slot(out, i))
+        })
+        return out
+      }
       if (isRecord(value)) {
         const out: Record<string, unknown> = {}
         for (const [key, item] of Object.entries(value)) {
           // A key is written too: it must pass the identifier rule like any name.
           if (!isCleanIdentifier(key) && refused === undefined) refused = join(field, key)
-          out[key] = walk(item, join(rulePath, key), join(field, key))
+          out[key] = walk(item, join(rulePath, key), join(field, key), owner, slot(out, key))
         }
         return out
       }
       return value
     }
-    const value = walk(input, "", base) as A
-    return refused !== undefined
-      ? Effect.fail(new SecretInIdentifier({ field: refused }))
-      : Effect.succeed({ value, redactions })
+    const copies: Array<unknown> = inputs.map((input, i) => {
+      const holder: Array<unknown> = [undefined]
+      holder[0] = walk(input, "", fields[i]!, i, slot(holder, 0))
+      return holder
+    })
+    if (refused !== undefined) return Effect.fail(new SecretInIdentifier({ field: refused }))
+    const redactions = inputs.map(() => 0)
+    const sanitized = sanitizeBatch({ texts, values })
+    sanitized.texts.forEach((result, k) => {
+      const { owner, put } = textSlots[k]!
+      put(result.text)
+      redactions[owner]! += result.redactions
+    })
+    sanitized.values.forEach((result, k) => {
+      const { owner, put } = valueSlots[k]!
+      put(result.value)
+      redactions[owner]! += result.redactions
+    })
+    return Effect.succeed(copies.map((holder, i) => ({ value: (holder as Array<unknown>)[0] as A, redactions: redactions[i]! })))
   })

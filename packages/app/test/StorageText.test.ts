@@ -3,7 +3,7 @@ import { bypasses, input, negatives, positives } from "@releasepassport/testing"
 import { Effect, Exit } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { admit, admitIdentifier, isCleanIdentifier } from "../src/StorageText.ts"
+import { admit, admitEach, admitIdentifier, isCleanIdentifier } from "../src/StorageText.ts"
 
 // Built at run time so that this file holds nothing a secret scanner takes for a credential.
 const AWS_KEY_ID = ["AKIA", "QX7Z", "K2M9", "R4TB", "W8NE"].join("")
@@ -35,6 +35,25 @@ describe("admit: the one place user text enters storage", () => {
     expect(admitted.value.name).toBe("svc")
     expect(admitted.redactions).toBe(2)
     expect(input.items[0]!.summary).toContain(AWS_KEY_ID)
+  })
+
+  it("admitEach: each input's redactions and refusals are its own, from one scan of them all", () => {
+    const rules = { summary: "text", details: "json" } as const
+    const items = [
+      { type: "unit", summary: "all green", details: { runner: "ubuntu" } },
+      { type: "scan", summary: `found ${AWS_KEY_ID}`, details: { key: AWS_KEY_ID, other: AWS_KEY_ID } },
+      { type: "smoke", summary: "", details: null }
+    ]
+    const admitted = Effect.runSync(admitEach(items, rules, "evidence"))
+    expect(admitted.map((a) => a.redactions)).toEqual([0, 3, 0])
+    expect(admitted[0]!.value).toEqual(items[0])
+    expect(JSON.stringify(admitted[1]!.value)).not.toContain(AWS_KEY_ID)
+    expect(admitted[1]!.value.type).toBe("scan")
+    expect(admitted[2]!.value).toEqual(items[2])
+    // The same as admitting each alone.
+    items.forEach((item, i) => expect(admitted[i]).toEqual(Effect.runSync(admit(item, rules, `evidence.${i}`))))
+    expect(refusedField(admitEach([{ type: "ok" }, { type: AWS_KEY_ID }], rules, "evidence"))).toBe("evidence.1.type")
+    expect(Effect.runSync(admitEach([], rules, "evidence"))).toEqual([])
   })
 
   it("passes credentials through untouched for their use case to hash", () => {

@@ -12,7 +12,7 @@ import { Clock, Context, Effect, Layer } from "effect"
 import { ObservedInFuture } from "../errors.ts"
 import type { SecretInIdentifier } from "../errors.ts"
 import { idempotencyClaim, canonicalDigest } from "../Idempotency.ts"
-import { admit } from "../StorageText.ts"
+import { admit, admitEach } from "../StorageText.ts"
 import type { TextRules } from "../StorageText.ts"
 import { UseCaseMetrics } from "../ports/UseCaseMetrics.ts"
 
@@ -57,13 +57,14 @@ export class Evidence extends Context.Service<Evidence, {
           // sanitized. The key is stored too, so it is an identifier like any other.
           const idempotency = yield* idempotencyClaim(IDEMPOTENCY_ROUTE, idempotencyKey, batch)
           yield* admit({ ...batch, evidence: [] })
-          let redactions = 0
-          const items: Array<SanitizedEvidenceItem> = []
-          for (const [i, raw] of batch.evidence.entries()) {
+          for (const raw of batch.evidence) {
             if (raw.observedAt !== undefined && Date.parse(raw.observedAt) > now + MAX_CLOCK_SKEW_MS) {
               return yield* new ObservedInFuture({ type: raw.type })
             }
-            const admitted = yield* admit(raw, ITEM_TEXT, `evidence.${i}`)
+          }
+          let redactions = 0
+          const items: Array<SanitizedEvidenceItem> = []
+          for (const admitted of yield* admitEach(batch.evidence, ITEM_TEXT, "evidence")) {
             const item = admitted.value
             const itemRedactions = admitted.redactions
             redactions += itemRedactions

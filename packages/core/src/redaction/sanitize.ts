@@ -260,7 +260,11 @@ class JsonWalk {
   /** Scans every queued string at once and writes the redacted strings and keys back. */
   finish(): void {
     if (this.pending.length === 0) return
-    const results = sanitizeEach(this.pending.map((item) => item.text))
+    this.apply(sanitizeEach(this.pending.map((item) => item.text)))
+  }
+
+  /** Writes back the results of scanning `pending` (in its order), scanned here or with others'. */
+  apply(results: ReadonlyArray<TextResult>): void {
     const renames = new Map<Record<string, unknown>, Map<string, string>>()
     this.pending.forEach((item, i) => {
       const result = results[i]!
@@ -297,6 +301,40 @@ const renameKeys = (holder: Record<string, unknown>, renames: ReadonlyMap<string
     }
     setOwn(holder, name ?? key, value)
   }
+}
+
+/**
+ * `sanitizeText` of each of `texts` and `sanitizeJson` of each of `values`, with the two scans
+ * of one call whatever their number: a batch of evidence is a few hundred short strings, and a
+ * scan's fixed cost (every rule, every time) per string would be most of its ingest time. The
+ * strings are scanned joined, as a JSON document's strings always are (`findSecretsInEach`).
+ */
+export const sanitizeBatch = (input: {
+  readonly texts: ReadonlyArray<string>
+  readonly values: ReadonlyArray<unknown>
+}): { readonly texts: Array<SanitizedText>; readonly values: Array<SanitizedJson> } => {
+  const walks = input.values.map((value) => {
+    const walk = new JsonWalk()
+    const root: Array<unknown> = [undefined]
+    walk.place(root, 0, value, 0, undefined)
+    return { walk, root }
+  })
+  const scanned: Array<string> = input.texts.filter((text) => text !== "")
+  for (const { walk } of walks) for (const item of walk.pending) scanned.push(item.text)
+  const results = scanned.length === 0 ? [] : sanitizeEach(scanned)
+  let next = 0
+  const texts = input.texts.map((text): SanitizedText => {
+    if (text === "") return { text, redactions: 0, kinds: [] }
+    const { text: sanitized, redactions, kinds } = results[next++]!
+    return { text: sanitized, redactions, kinds }
+  })
+  const values = walks.map(({ walk, root }): SanitizedJson => {
+    const count = walk.pending.length
+    if (count > 0) walk.apply(results.slice(next, next + count))
+    next += count
+    return { value: root[0], redactions: walk.tally.redactions, kinds: walk.tally.sortedKinds() }
+  })
+  return { texts, values }
 }
 
 /**
