@@ -320,4 +320,44 @@ describe.skipIf(postgres === undefined || postgres.skip !== undefined)("policy b
     expect(unknown.json.code).toBe("policy.bundle_not_found")
     expect((await overview(servers[0]!, alphaPolicy)).json.history).toHaveLength(1)
   })
+
+  it("a replica whose LISTEN connection is cut reconnects, catches up on what it missed, and is notified again", async () => {
+    const SHIPPED = fixture("policies/bundle/bundle.tar.gz")
+    const shipped = await upload(servers[0]!, alphaPolicy, SHIPPED)
+    expect(shipped.status, shipped.text).toBeLessThan(300)
+    const shippedDigest: string = shipped.json.bundle.digest
+    const listener = `releasepassport-listen:${servers[1]!.process.pid}`
+    const admin = new pg.Client({ connectionString: testDb.url })
+    await admin.connect()
+    const listeners = async () =>
+      (await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [listener])).rows.map((row) => row.pid)
+    const decidedBy = async (digest: string, what: string) => {
+      const started = Date.now()
+      let answer: RawAnswer
+      do {
+        answer = await gate(servers[1]!, alphaGate, frozen())
+        if (answer.json.policy?.bundleDigest === digest) break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      } while (Date.now() - started < 10_000)
+      expect(answer.json.policy.bundleDigest, what).toBe(digest)
+      // Not the poll: its interval is far longer than this whole file.
+      expect(Date.now() - started, what).toBeLessThan(NOTIFIED_WITHIN_MS)
+    }
+    try {
+      const [old] = await listeners()
+      expect(old, `no ${listener} in pg_stat_activity`).toBeDefined()
+      expect((await admin.query("SELECT pg_terminate_backend($1) AS cut", [old])).rows).toEqual([{ cut: true }])
+      // Switched while the listener is down: the notification is lost, the catch-up on reconnect is not.
+      expect((await activate(servers[0]!, alphaPolicy, shippedDigest)).status).toBe(200)
+      await decidedBy(shippedDigest, "the switch made while the listener was down")
+      await expect.poll(async () => (await listeners()).filter((pid) => pid !== old).length, { timeout: 10_000 }).toBe(1)
+      expect(servers[1]!.output()).toContain("listening for releasepassport_policy_changes stopped")
+
+      // And the new connection hears the next switch.
+      expect((await activate(servers[0]!, alphaPolicy, freezeDigest)).status).toBe(200)
+      await decidedBy(freezeDigest, "the switch made after the listener came back")
+    } finally {
+      await admin.end()
+    }
+  }, 60_000)
 })

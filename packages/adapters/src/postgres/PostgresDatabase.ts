@@ -40,6 +40,9 @@ const postgresTraits: SqlTraits = {
   }
 }
 
+/** `application_name` of a server's LISTEN connection: `releasepassport-listen:<pid>`. */
+export const listenerName = (): string => `releasepassport-listen:${process.pid}`
+
 const LISTEN_RETRY_MIN_MS = 500
 const LISTEN_RETRY_MAX_MS = 30_000
 
@@ -70,7 +73,8 @@ const listenOn = (connectionString: string, timeoutMs: number): NonNullable<SqlD
       delay = Math.min(delay * 2, LISTEN_RETRY_MAX_MS)
     }
     const connect = async () => {
-      const next = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs, keepAlive: true })
+      // Named, so an operator (or a test) can tell this process's listener in pg_stat_activity.
+      const next = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs, keepAlive: true, application_name: listenerName() })
       client = next
       next.on("error", (error) => again(error.message))
       next.on("end", () => again("connection ended"))
