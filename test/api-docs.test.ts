@@ -1,11 +1,9 @@
-import { existsSync } from "node:fs"
-import { chromium } from "playwright-core"
 import type { Browser } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { hasChromium, launchChromium } from "./support/browser.ts"
 import { adapterChoices, startServer } from "@releasepassport/testing"
 import type { RunningServer, TestDatabase } from "@releasepassport/testing"
 
-const CHROMIUM = "/usr/bin/chromium"
 const sqlite = (await adapterChoices()).find((choice) => choice.adapter === "sqlite")!
 
 describe("API documentation served by the built server", () => {
@@ -37,13 +35,10 @@ describe("API documentation served by the built server", () => {
     expect(html).not.toMatch(/<link[^>]+href="https?:/)
   })
 
-  describe.skipIf(!existsSync(CHROMIUM))("in a browser", () => {
+  describe.skipIf(!hasChromium())("in a browser", () => {
     let browser: Browser
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-      })
+      browser = await launchChromium()
     }, 60_000)
     afterAll(async () => {
       await browser?.close()

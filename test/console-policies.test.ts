@@ -1,12 +1,11 @@
-import AxeBuilder from "@axe-core/playwright"
 import { adapterChoices, call, cliOk, createToken, passingGateRequest, rawPost, readAnswer, REPO, signIn, startServer } from "@releasepassport/testing"
 import type { RunningServer, TestDatabase } from "@releasepassport/testing"
-import { existsSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import path from "node:path"
 import { DatabaseSync } from "node:sqlite"
-import { chromium } from "playwright-core"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { hasChromium, launchChromium, openCheckedPage, signInWithForm } from "./support/browser.ts"
 
 /**
  * The console's policies page, in Chromium: an admin sees the workspace's bundles, which one
@@ -14,14 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
  * the API, so the next gate and the recorded history follow), and reads what the candidate
  * would change. A viewer gets neither the page nor its forms, and a forged post changes nothing.
  */
-const CHROMIUM = "/usr/bin/chromium"
 const PASSWORD = "correct horse battery staple"
 const SHIPPED = readFileSync(path.join(REPO, "policies/bundle/bundle.tar.gz"))
 const FREEZE = readFileSync(path.join(REPO, "test/fixtures/policies/freeze.tar.gz"))
 
 const sqlite = (await adapterChoices()).find((choice) => choice.adapter === "sqlite")
 
-describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the console's policies page in Chromium", () => {
+describe.skipIf(sqlite === undefined || !hasChromium())("the console's policies page in Chromium", () => {
   let testDb: TestDatabase
   let server: RunningServer
   let browser: Browser
@@ -75,11 +73,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the console's po
     server = await startServer({ database: testDb.url })
     shipped = await upload(SHIPPED)
     freeze = await upload(FREEZE)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-    })
+    browser = await launchChromium()
   }, 120_000)
 
   afterAll(async () => {
@@ -88,36 +82,11 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the console's po
     await testDb?.drop()
   })
 
-  /** A fresh context signed in as `role`, with its console errors and CSP reports collected. */
+  /** A fresh context signed in as `role`, with every page's problems collected. */
   const signedIn = async (role: "admin" | "viewer") => {
-    const context = await browser.newContext({ baseURL: server.url })
-    const page = await context.newPage()
-    const problems: Array<string> = []
-    await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`)
-      })
-    })
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(`console: ${message.text()}`)
-    })
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
-    await page.goto("/console/login")
-    await page.getByLabel("Email").fill(`${role}@alpha.example.com`)
-    await page.getByLabel("Password").fill(PASSWORD)
-    await page.getByRole("button", { name: "Sign in" }).click()
-    await page.waitForURL("**/console")
-    const check = async (options: { readonly status?: number } = {}) => {
-      if (options.status !== undefined) {
-        const line = `console: Failed to load resource: the server responded with a status of ${options.status}`
-        for (let i = problems.length - 1; i >= 0; i--) if (problems[i]!.startsWith(line)) problems.splice(i, 1)
-      }
-      const axe = await new AxeBuilder({ page }).analyze()
-      const serious = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-      expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([])
-      expect(problems).toEqual([])
-    }
-    return { context, page, check }
+    const checked = await openCheckedPage(browser, server.url)
+    await signInWithForm(checked.page, `${role}@alpha.example.com`, PASSWORD)
+    return checked
   }
 
   const roleOf = async (page: Page, revision: string) =>

@@ -1,18 +1,15 @@
-import AxeBuilder from "@axe-core/playwright"
 import type { EvidenceBatch, GateRequest } from "@releasepassport/core"
 import { adapterChoices, cliOk, createToken, evidenceBatchFor, passingGateRequest, rawPost, startServer } from "@releasepassport/testing"
 import type { RunningServer, TestDatabase } from "@releasepassport/testing"
-import { existsSync } from "node:fs"
-import { chromium } from "playwright-core"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { hasChromium, launchChromium, openCheckedPage, signInWithForm } from "./support/browser.ts"
 
 /**
  * The web console in a real browser (Debian's Chromium driven by playwright-core), against the
  * built server, with data made through the public API. Every page visited is checked for
  * console errors, CSP violations and serious or critical accessibility violations.
  */
-const CHROMIUM = "/usr/bin/chromium"
 const PASSWORD = "correct horse battery staple"
 const ROLES = ["owner", "admin", "member", "viewer"] as const
 type Role = (typeof ROLES)[number]
@@ -22,7 +19,7 @@ const IMG = "\"><img src=x onerror=\"window.__pwned = 2\">"
 
 const sqlite = (await adapterChoices()).find((choice) => choice.adapter === "sqlite")
 
-describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console in Chromium", () => {
+describe.skipIf(sqlite === undefined || !hasChromium())("the web console in Chromium", () => {
   let testDb: TestDatabase
   let server: RunningServer
   let browser: Browser
@@ -84,11 +81,7 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     ids.hostile = (await gate(hostile)).passportId
     betaPassportId = (await gate(passingGateRequest(), betaToken)).passportId
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-    })
+    browser = await launchChromium()
   }, 120_000)
 
   afterAll(async () => {
@@ -97,51 +90,10 @@ describe.skipIf(sqlite === undefined || !existsSync(CHROMIUM))("the web console 
     await testDb?.drop()
   })
 
-  /** A fresh browser context (its own cookies) with every page's problems collected. */
-  const open = async () => {
-    const context = await browser.newContext({ baseURL: server.url })
-    const page = await context.newPage()
-    const problems: Array<string> = []
-    await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`)
-      })
-    })
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(`console: ${message.text()}`)
-    })
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
-    /**
-     * After each page: nothing in the console, no CSP report, no serious accessibility issue,
-     * no injected script ran. An error page's own status is the one console line Chromium
-     * prints for it, and it is expected there.
-     */
-    const check = async (options: { readonly status?: number } = {}) => {
-      if (options.status !== undefined) {
-        const line = `console: Failed to load resource: the server responded with a status of ${options.status}`
-        for (let i = problems.length - 1; i >= 0; i--) if (problems[i]!.startsWith(line)) problems.splice(i, 1)
-      }
-      const axe = await new AxeBuilder({ page }).analyze()
-      const serious = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-      expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([])
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
-      expect(problems).toEqual([])
-    }
-    const go = async (path: string) => {
-      const response = await page.goto(path)
-      await page.waitForLoadState("load")
-      return response
-    }
-    return { context, page, check, go }
-  }
+  const open = () => openCheckedPage(browser, server.url)
 
-  const signIn = async (page: Page, role: Role | "beta") => {
-    await page.goto("/console/login")
-    await page.getByLabel("Email").fill(role === "beta" ? "owner@beta.example.com" : `${role}@alpha.example.com`)
-    await page.getByLabel("Password").fill(PASSWORD)
-    await page.getByRole("button", { name: "Sign in" }).click()
-    await page.waitForURL("**/console")
-  }
+  const signIn = (page: Page, role: Role | "beta") =>
+    signInWithForm(page, role === "beta" ? "owner@beta.example.com" : `${role}@alpha.example.com`, PASSWORD)
 
   const sessionCookie = async (context: BrowserContext) =>
     (await context.cookies()).find((cookie) => cookie.name === "releasepassport_session")
