@@ -1,4 +1,4 @@
-import type { Compilable, Kysely, QueryResult } from "kysely"
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from "kysely"
 import type { Tables } from "../schema.ts"
 
 /**
@@ -41,6 +41,53 @@ export const compileOnce = <P extends string, R>(
         ...compiled,
         parameters: sources.map((source) => ("slot" in source ? values[source.slot] : source.value))
       })
+  }
+}
+
+/**
+ * A multi-row statement (an insert of a batch) compiled once per row count instead of on every
+ * run: for a batch of 100 evidence items Kysely built, froze and compiled 2 200 values each time.
+ * At most `keep` row counts are kept, the least recently used out first. The builder is given
+ * `count` rows of markers; each count's compiled parameters are checked, when it is first
+ * compiled, to be exactly the rows' values in column order (no column written as DEFAULT, no
+ * constant of the builder's own, no marker in the SQL text), else that run fails loudly.
+ */
+export interface CompiledRows<C extends string, R> {
+  readonly run: (db: Kysely<Tables>, rows: ReadonlyArray<Readonly<Record<C, unknown>>>) => Promise<QueryResult<R>>
+}
+
+export const compileRowsOnce = <C extends string, R>(
+  db: Kysely<Tables>,
+  columns: ReadonlyArray<C>,
+  build: (db: Kysely<Tables>, rows: ReadonlyArray<Record<C, never>>) => Compilable<R>,
+  keep = 32
+): CompiledRows<C, R> => {
+  const shapes = new Map<number, CompiledQuery<R>>()
+  const marker = (row: number, column: C) => `${MARKER}${row}:${column}`
+  const shapeFor = (count: number): CompiledQuery<R> => {
+    const known = shapes.get(count)
+    if (known !== undefined) {
+      shapes.delete(count)
+      shapes.set(count, known)
+      return known
+    }
+    const rows = Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map((column) => [column, marker(i, column)])) as Record<C, never>)
+    const compiled = build(db, rows).compile()
+    const inOrder = compiled.parameters.length === count * columns.length &&
+      compiled.parameters.every((value, k) => value === marker(Math.floor(k / columns.length), columns[k % columns.length]!))
+    if (!inOrder || compiled.sql.includes(MARKER)) throw new Error(`not a statement of rows in column order: ${compiled.sql.slice(0, 200)}`)
+    if (shapes.size >= keep) shapes.delete(shapes.keys().next().value!)
+    shapes.set(count, compiled)
+    return compiled
+  }
+  return {
+    run: async (executor, rows) => {
+      const shape = shapeFor(rows.length)
+      const parameters: Array<unknown> = new Array(rows.length * columns.length)
+      let k = 0
+      for (const row of rows) for (const column of columns) parameters[k++] = row[column]
+      return executor.executeQuery<R>({ ...shape, parameters })
+    }
   }
 }
 

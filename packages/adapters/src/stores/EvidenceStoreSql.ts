@@ -8,11 +8,22 @@ import type { EvidenceIngestResult, IngestedItem, IngestEvidence, SanitizedEvide
 import { Effect } from "effect"
 import type { Transaction } from "kysely"
 import type { EvidenceRow, Tables } from "../schema.ts"
+import { compileRowsOnce } from "./CompiledStatement.ts"
 import { recordBatch } from "./connectorRows.ts"
 import { claimIdempotencyKey, rememberAnswer } from "./idempotencyRows.ts"
 import { newId } from "./ids.ts"
 import { findOrCreatePassport, touchPassport } from "./passportRows.ts"
 import type { SqlRunner } from "./SqlRunner.ts"
+
+/** Every column of an evidence row, in the order its insert binds them. */
+const EVIDENCE_COLUMNS = [
+  "id", "workspace_id", "passport_id", "source", "external_id", "type", "version", "is_latest", "status", "summary",
+  "url", "details", "private", "artifact_digest", "source_sha", "digest_mismatch", "sha_mismatch", "content_hash",
+  "redactions", "observed_at", "received_at", "token_id"
+] as const satisfies ReadonlyArray<keyof EvidenceRow>
+// A column added to EvidenceRow but not above is a type error here, not a row stored without it.
+const everyColumn: Record<Exclude<keyof EvidenceRow, (typeof EVIDENCE_COLUMNS)[number]>, never> = {}
+void everyColumn
 
 /** Concurrent writers of one item each get a turn; past this something is badly wrong. */
 const MAX_VERSION_ATTEMPTS = 25
@@ -92,12 +103,14 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
     }
   }
 
+  // A batch's insert, compiled once per batch size (see CompiledStatement.ts).
+  const insertRows = compileRowsOnce(sql.db, EVIDENCE_COLUMNS, (db, rows) =>
+    db.insertInto("evidence").values([...rows])
+      .onConflict((oc) => oc.columns(["workspace_id", "source", "external_id", "type", "version"]).doNothing())
+      .returning("id"))
+
   const insertIgnoringTaken = (trx: Transaction<Tables>, rows: ReadonlyArray<EvidenceRow>) =>
-    sql.attempt(() =>
-      trx.insertInto("evidence").values(rows as Array<EvidenceRow>)
-        .onConflict((oc) => oc.columns(["workspace_id", "source", "external_id", "type", "version"]).doNothing())
-        .returning("id").execute()
-    ).pipe(Effect.map((inserted) => new Set(inserted.map((row) => row.id))))
+    sql.attempt(() => insertRows.run(trx, rows)).pipe(Effect.map((inserted) => new Set(inserted.rows.map((row) => row.id))))
 
   const retire = (trx: Transaction<Tables>, ids: ReadonlyArray<string>) =>
     ids.length === 0
