@@ -5,14 +5,16 @@
 // passport detail page vs GET /passports/{id} (rotating ids), and the overview page (no single
 // JSON twin). Goal: each page at most 1.5x its JSON route. Also prints the gzipped size of every
 // script the pages load (goal: 40 KB together). SQLite, and PostgreSQL when reachable.
-// Bounded: BENCH_DURATION_S seconds per route (default 5), BENCH_CONNECTIONS (default 4).
+// Bounded: BENCH_DURATION_S seconds per route (default 20, so 5 s rounds: a p99 over the
+// ~300 requests of a shorter round is its 4th-slowest request, and one stall moves a ratio by
+// half), BENCH_CONNECTIONS (default 4). About 6 minutes with PostgreSQL.
 // A page and its JSON route are measured in alternating rounds (JSON, page, page, JSON) and
 // each figure is the median over its rounds, so that a load swing on a shared machine falls on
 // both sides of a ratio instead of on one.
 import { gzipSync } from "node:zlib"
 import { expectAllOk, filledServerWithReader, load, machineLine, onEachDatabase, runBench } from "./support.mjs"
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4)
 const BASE = "/releasepassport/v1"
 
