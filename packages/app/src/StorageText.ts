@@ -87,35 +87,31 @@ const admitAll = <A>(
 ): Effect.Effect<Array<Admitted<A>>, SecretInIdentifier> =>
   Effect.suspend(() => {
     let refused: string | undefined
-    const join = joinPath
-    // Free text and JSON wait for the one scan; `put` writes the sanitized value in place.
-    const texts: Array<string> = []
-    const textSlots: Array<{ readonly owner: number; readonly put: (text: string) => void }> = []
-    const values: Array<unknown> = []
-    const valueSlots: Array<{ readonly owner: number; readonly put: (value: unknown) => void }> = []
-    const slot = (holder: Record<string, unknown> | Array<unknown>, key: string | number) => (value: unknown) => {
-      ;(holder as Record<string | number, unknown>)[key] = value
+    // Free text and JSON wait for the one scan; a slot says where its sanitized form goes.
+    interface Slot {
+      readonly owner: number
+      readonly holder: Record<string, unknown> | Array<unknown>
+      readonly key: string | number
     }
+    const texts: Array<string> = []
+    const textSlots: Array<Slot> = []
+    const values: Array<unknown> = []
+    const valueSlots: Array<Slot> = []
     // The rule path uses `*` for indices, the reported field the real index.
-    const walk = (
-      value: unknown,
-      rulePath: string,
-      field: string,
-      owner: number,
-      put: (value: unknown) => void
-    ): unknown => {
+    // (`owner`, `holder`, `key`: where the value sits, kept only for what waits for the scan.)
+    const walk = (value: unknown, rulePath: string, field: string, owner: number, holder: Slot["holder"], key: string | number): unknown => {
       if (refused !== undefined) return value
       const rule = rules[rulePath] ?? "identifier"
       if (rule === "credential") return value
       if (rule === "json") {
         values.push(value)
-        valueSlots.push({ owner, put })
+        valueSlots.push({ owner, holder, key })
         return value
       }
       if (typeof value === "string") {
         if (rule === "text") {
           texts.push(value)
-          textSlots.push({ owner, put })
+          textSlots.push({ owner, holder, key })
           return value
         }
         if (!isCleanIdentifier(value)) refused = field
@@ -124,38 +120,34 @@ const admitAll = <A>(
       if (Array.isArray(value)) {
         const out: Array<unknown> = new Array(value.length)
         value.forEach((item, i) => {
-          out[i] = walk(item, join(rulePath, "*"), join(field, String(i)), owner, slot(out, i))
+          out[i] = walk(item, joinPath(rulePath, "*"), joinPath(field, String(i)), owner, out, i)
         })
         return out
       }
       if (isRecord(value)) {
         const out: Record<string, unknown> = {}
-        for (const [key, item] of Object.entries(value)) {
+        for (const [name, item] of Object.entries(value)) {
           // A key is written too: it must pass the identifier rule like any name.
-          if (!isCleanIdentifier(key) && refused === undefined) refused = join(field, key)
-          out[key] = walk(item, join(rulePath, key), join(field, key), owner, slot(out, key))
+          if (!isCleanIdentifier(name) && refused === undefined) refused = joinPath(field, name)
+          out[name] = walk(item, joinPath(rulePath, name), joinPath(field, name), owner, out, name)
         }
         return out
       }
       return value
     }
-    const copies: Array<unknown> = inputs.map((input, i) => {
+    const copies: Array<Array<unknown>> = inputs.map((input, i) => {
       const holder: Array<unknown> = [undefined]
-      holder[0] = walk(input, "", fields[i]!, i, slot(holder, 0))
+      holder[0] = walk(input, "", fields[i]!, i, holder, 0)
       return holder
     })
     if (refused !== undefined) return Effect.fail(new SecretInIdentifier({ field: refused }))
     const redactions = inputs.map(() => 0)
+    const place = (slot: Slot, sanitized: unknown, count: number) => {
+      ;(slot.holder as Record<string | number, unknown>)[slot.key] = sanitized
+      redactions[slot.owner]! += count
+    }
     const sanitized = sanitizeBatch({ texts, values })
-    sanitized.texts.forEach((result, k) => {
-      const { owner, put } = textSlots[k]!
-      put(result.text)
-      redactions[owner]! += result.redactions
-    })
-    sanitized.values.forEach((result, k) => {
-      const { owner, put } = valueSlots[k]!
-      put(result.value)
-      redactions[owner]! += result.redactions
-    })
-    return Effect.succeed(copies.map((holder, i) => ({ value: (holder as Array<unknown>)[0] as A, redactions: redactions[i]! })))
+    sanitized.texts.forEach((result, k) => place(textSlots[k]!, result.text, result.redactions))
+    sanitized.values.forEach((result, k) => place(valueSlots[k]!, result.value, result.redactions))
+    return Effect.succeed(copies.map((holder, i) => ({ value: holder[0] as A, redactions: redactions[i]! })))
   })

@@ -83,6 +83,10 @@ const activate = Command.make(
   })
 ).pipe(Command.withDescription("Make an uploaded bundle decide the workspace's gates, on every server, without a restart."))
 
+/** What a pointer names: a digest, or (null) the server's default bundle / no candidate. */
+const pointer = (kind: "active" | "candidate", digest: string | null) =>
+  digest ?? (kind === "active" ? "server default bundle" : "none")
+
 const list = Command.make(
   "list",
   { url: urlFlag, token: tokenFlag },
@@ -91,11 +95,11 @@ const list = Command.make(
       Effect.catch((error) => fail(`policy list failed: ${error.message}`))
     )
     yield* Console.log([
-      `active: ${overview.active ?? "server default bundle"}`,
-      `candidate: ${overview.candidate ?? "none"}`,
+      `active: ${pointer("active", overview.active)}`,
+      `candidate: ${pointer("candidate", overview.candidate)}`,
       ...overview.loadProblems.map((problem) =>
         `not loaded on this server: ${problem.kind} ${problem.digest}: ${problem.reason} ` +
-        `(${problem.kind === "active" ? "deciding instead" : "candidate instead"}: ${problem.inPlace ?? (problem.kind === "active" ? "server default bundle" : "none")})`
+        `(${problem.kind === "active" ? "deciding instead" : "candidate instead"}: ${pointer(problem.kind, problem.inPlace)})`
       ),
       ...(overview.bundles.length > 0 ? ["bundles (* active, c candidate):", ...overview.bundles.map(bundleLine)] : ["no bundles uploaded"]),
       ...(overview.history.length > 0 ? ["changes, newest first:", ...overview.history.map(changeLine)] : [])

@@ -25,7 +25,7 @@ export const PoliciesPage = ({ visit, assets, policies, report, days }: {
   <Layout visit={visit} assets={assets} title="Policies" active="policies">
     {policies.loadProblems.map((problem) => (
       <p class="problem" role="alert" data-testid="policy-load-problem">
-        The {problem.kind} bundle <code title={problem.digest}>{problem.digest.slice(0, 19)}…</code> could not be loaded on this server:{" "}
+        The {problem.kind} bundle <Pointer kind={problem.kind} digest={problem.digest} copy={false} /> could not be loaded on this server:{" "}
         {problem.reason}.{" "}
         {problem.kind === "active" ? "Deciding instead: " : "Candidate instead: "}
         <Pointer kind={problem.kind} digest={problem.inPlace} copy={false} />. Point it at another bundle to replace it.

@@ -257,13 +257,7 @@ class JsonWalk {
     }
   }
 
-  /** Scans every queued string at once and writes the redacted strings and keys back. */
-  finish(): void {
-    if (this.pending.length === 0) return
-    this.apply(sanitizeEach(this.pending.map((item) => item.text)))
-  }
-
-  /** Writes back the results of scanning `pending` (in its order), scanned here or with others'. */
+  /** Writes back the results of scanning `pending` (in its order, with other walks' strings or alone). */
   apply(results: ReadonlyArray<TextResult>): void {
     const renames = new Map<Record<string, unknown>, Map<string, string>>()
     this.pending.forEach((item, i) => {
@@ -346,10 +340,4 @@ export const sanitizeBatch = (input: {
  * name/value entries whose name is sensitive (`{"name": "DB_PASSWORD", "value": ...}`); containers
  * nested deeper than `maxJsonDepth` and cycles are replaced by a marker. The input is not modified.
  */
-export const sanitizeJson = (value: unknown): SanitizedJson => {
-  const walk = new JsonWalk()
-  const root: Array<unknown> = [undefined]
-  walk.place(root, 0, value, 0, undefined)
-  walk.finish()
-  return { value: root[0], redactions: walk.tally.redactions, kinds: walk.tally.sortedKinds() }
-}
+export const sanitizeJson = (value: unknown): SanitizedJson => sanitizeBatch({ texts: [], values: [value] }).values[0]!
