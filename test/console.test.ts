@@ -360,6 +360,7 @@ describe.skipIf(sqlite === undefined || !hasChromium())("the web console in Chro
       await check()
       await go("/console/passports")
       expect(await page.locator("main img").count()).toBe(0)
+      expect(await page.getByTestId("passport-row").getByRole("link", { name: `svc${SCRIPT}`, exact: true }).count()).toBe(1)
       await check()
       await context.close()
     }

@@ -1,13 +1,37 @@
 import type { PassportFilters, PassportPage } from "@releasepassport/app"
 import { GateMode, VerdictKind } from "@releasepassport/core"
 import type { Visit } from "../ConsoleAuth.ts"
-import { href, Short, Verdict, When } from "./Format.tsx"
+import { html } from "ghtml"
+import { href, shortHtml, verdictHtml, whenHtml } from "./Format.tsx"
 import type { Assets } from "./Layout.tsx"
 import { Layout } from "./Layout.tsx"
 
 const FILTER_FIELDS = ["service", "namespace", "environment", "verdict", "mode", "since"] as const
 
 export type FilterValues = Partial<Record<(typeof FILTER_FIELDS)[number], string>>
+
+/**
+ * The rows, as one markup string: the page's cost is these 50 rows (see Format.tsx). Every
+ * value is escaped by `html`; the raw `!${}` slots take only `html` results.
+ */
+const passportRows = (visit: Visit, items: PassportPage["items"]): string =>
+  html`!${
+    items.map((item) =>
+      html`<tr data-testid="passport-row">
+<td><a href="${href(visit, `/console/passports/${encodeURIComponent(item.id)}`)}">${item.service.name}</a><div class="muted">${item.service.namespace}</div></td>
+<td><code>${item.release.releaseId}</code></td>
+<td>!${shortHtml(item.artifactDigest)}</td>
+<td><ul class="envs">!${
+        item.environments.map((env) =>
+          html`<li><span class="env">${env.environment}</span> !${verdictHtml(env.verdict)} <span class="muted">${env.mode}</span></li>`
+        )
+      }</ul></td>
+<td>${item.blockerCount}</td>
+<td>!${whenHtml(item.updatedAt, visit.now)}</td>
+</tr>
+`
+    )
+  }`
 
 /** The list itself: also what htmx swaps in when the filters or the page change. */
 const PassportTable = ({ visit, page, filters, cursor }: {
@@ -32,27 +56,7 @@ const PassportTable = ({ visit, page, filters, cursor }: {
               <th scope="col">Updated</th>
             </tr>
           </thead>
-          <tbody>
-            {page.items.map((item) => (
-              <tr data-testid="passport-row">
-                <td>
-                  <a href={href(visit, `/console/passports/${encodeURIComponent(item.id)}`)}>{item.service.name}</a>
-                  <div class="muted">{item.service.namespace}</div>
-                </td>
-                <td><code>{item.release.releaseId}</code></td>
-                <td><Short value={item.artifactDigest} /></td>
-                <td>
-                  <ul class="envs">
-                    {item.environments.map((env) => (
-                      <li><span class="env">{env.environment}</span> <Verdict verdict={env.verdict} /> <span class="muted">{env.mode}</span></li>
-                    ))}
-                  </ul>
-                </td>
-                <td>{item.blockerCount}</td>
-                <td><When iso={item.updatedAt} now={visit.now} /></td>
-              </tr>
-            ))}
-          </tbody>
+          <tbody dangerouslySetInnerHTML={{ __html: passportRows(visit, page.items) }} />
         </table>
       )}
     <nav aria-label="Pages" class="pager">
