@@ -18,7 +18,9 @@
 //
 // Environment (all bounded): BENCH_DURATION_S per target per round (default 3, at most 15),
 // BENCH_ROUNDS (default 3, at most 10), BENCH_WARMUP_S once per target before round 1
-// (default 2, at most 15), BENCH_CONNECTIONS (default 10). PostgreSQL as in the other benches:
+// (default 2, at most 15), BENCH_CONNECTIONS (default 10); BENCH_POSTGRES_UNNAMED=1 adds the
+// PostgreSQL gate with unnamed statements (--postgres-statements unnamed) as one more target,
+// to measure what prepared statements buy. PostgreSQL as in the other benches:
 // RELEASEPASSPORT_BENCH_POSTGRES_URL, else RELEASEPASSPORT_TEST_POSTGRES_URL, else
 // postgres://postgres@127.0.0.1:5432/test (a fresh schema, dropped at the end).
 import { execFileSync, spawn } from "node:child_process"
@@ -50,6 +52,7 @@ const DURATION_S = bounded("BENCH_DURATION_S", 3, 15)
 const ROUNDS = Math.floor(bounded("BENCH_ROUNDS", 3, 10))
 const WARMUP_S = bounded("BENCH_WARMUP_S", 2, 15)
 const CONNECTIONS = Math.floor(bounded("BENCH_CONNECTIONS", 10, 200))
+const UNNAMED = process.env.BENCH_POSTGRES_UNNAMED === "1"
 const GATE_PATH = "/releasepassport/v1/gate/evaluate"
 const INGEST_PATH = "/releasepassport/v1/evidence/ingest"
 const OPA_PATH = "/v1/data/releasepassport/gate/decision"
@@ -169,10 +172,10 @@ process.on("SIGTERM", () => { server.close(() => process.exit(0)); server.closeA
   return startProcess("bare node:http", process.execPath, ["--input-type=module", "-e", source], { pattern: /listening on (http:\/\/\S+)/ })
 }
 
-const startGate = async (label, database) => {
+const startGate = async (label, database, extra = []) => {
   await cli(["migrate", "--database", database])
   const token = await cli(["token", "create", "--database", database, "--scope", "gate:evaluate", "--scope", "evidence:ingest", "--name", "bench"])
-  const [command, args] = node(BIN, ["serve", "--port", "0", "--database", database])
+  const [command, args] = node(BIN, ["serve", "--port", "0", "--database", database, ...extra])
   return { ...(await startProcess(label, command, args, { pattern: /listening on (http:\/\/\S+)/ })), token }
 }
 
@@ -310,6 +313,16 @@ await runBench(async (cleanup) => {
     cleanup(postgres.stop)
     await seed(postgres)
     targets.push({ ...gateTarget(postgres, "gate, PostgreSQL"), gate: true })
+    if (UNNAMED) {
+      // The same gate with --postgres-statements unnamed, on a schema of its own: what named
+      // prepared statements buy, measured in the same rounds.
+      const unnamedSchema = await postgresSchema()
+      cleanup(unnamedSchema.drop)
+      const unnamed = await startGate("gate, PostgreSQL unnamed", unnamedSchema.url, ["--postgres-statements", "unnamed"])
+      cleanup(unnamed.stop)
+      await seed(unnamed)
+      targets.push({ ...gateTarget(unnamed, "gate, PostgreSQL unnamed"), gate: true })
+    }
   }
 
   const reference = await startReference(dir)

@@ -12,6 +12,8 @@ export interface OpenDatabaseOptions {
   readonly maxConnections?: number
   /** PostgreSQL: how long a request waits on the database before it counts as unavailable. */
   readonly timeoutMs?: number
+  /** PostgreSQL: named prepared statements (default true); see PostgresOptions. */
+  readonly preparedStatements?: boolean
 }
 
 /**
@@ -30,7 +32,8 @@ export const openDatabase = (url: string, options: OpenDatabaseOptions = {}): Pr
       connectionString: url,
       ...(options.onIdleError !== undefined ? { onIdleError: options.onIdleError } : {}),
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.preparedStatements !== undefined ? { preparedStatements: options.preparedStatements } : {})
     })
   }
   throw new DatabaseUrlError(

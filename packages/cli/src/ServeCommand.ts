@@ -46,6 +46,13 @@ const databaseTimeout = Flag.Int("database-timeout-ms").pipe(
   Flag.withFallbackConfig(Config.Int("RELEASEPASSPORT_DATABASE_TIMEOUT_MS")),
   Flag.withDefault(5000)
 )
+const postgresStatements = Flag.Literals("postgres-statements", ["prepared", "unnamed"]).pipe(
+  Flag.withDescription(
+    "PostgreSQL: run statements as named prepared statements (prepared, the default: parsed once per connection) or unnamed (for a pooler in transaction mode that does not keep them, such as PgBouncer before 1.21). Env: RELEASEPASSPORT_POSTGRES_STATEMENTS"
+  ),
+  Flag.withFallbackConfig(Config.Literals(["prepared", "unnamed"], "RELEASEPASSPORT_POSTGRES_STATEMENTS")),
+  Flag.withDefault("prepared" as const)
+)
 const retainEvaluations = Flag.String("retain-evaluations").pipe(
   Flag.withDescription(
     "Prune gate evaluations older than this (e.g. 400d), in small batches at start and hourly; a passport's latest verdict per environment always stays. Unset: keep everything. Env: RELEASEPASSPORT_RETAIN_EVALUATIONS"
@@ -103,6 +110,7 @@ export const serveCommand = Command.make(
     port,
     database: databaseFlag,
     databaseTimeout,
+    postgresStatements,
     policyBundle,
     policyBudget,
     policyThreads,
@@ -141,6 +149,7 @@ export const serveCommand = Command.make(
       port: flags.port,
       databaseUrl: flags.database,
       databaseTimeoutMs: flags.databaseTimeout,
+      postgresPreparedStatements: flags.postgresStatements === "prepared",
       policyBundlePath: flags.policyBundle._tag === "Some" ? flags.policyBundle.value : defaultPolicyBundlePath(),
       policyBudgetMs: flags.policyBudget,
       policyThreads: flags.policyThreads,

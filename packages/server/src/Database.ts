@@ -9,7 +9,10 @@ export class DatabaseStartupError extends Schema.TaggedError<DatabaseStartupErro
 /** The open database of this process. */
 export class Database extends Context.Service<Database, SqlDatabase<Tables>>()("@releasepassport/server/Database") {
   /** Opens the database, brings its schema up to date, and closes it with the scope. */
-  static readonly layer = (url: string, options: { readonly migrate: boolean; readonly timeoutMs?: number }) =>
+  static readonly layer = (
+    url: string,
+    options: { readonly migrate: boolean; readonly timeoutMs?: number; readonly preparedStatements?: boolean }
+  ) =>
     Layer.effect(
       Database,
       Effect.gen(function*() {
@@ -18,7 +21,8 @@ export class Database extends Context.Service<Database, SqlDatabase<Tables>>()("
             try: () =>
               openDatabase(url, {
                 onIdleError: (message) => Effect.runFork(Effect.logWarning(message)),
-                ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
+                ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+                ...(options.preparedStatements !== undefined ? { preparedStatements: options.preparedStatements } : {})
               }),
             catch: (error) => new DatabaseStartupError({ message: error instanceof Error ? error.message : String(error) })
           }),

@@ -9,6 +9,8 @@ export interface ServerConfigShape {
   readonly databaseUrl: string
   /** PostgreSQL: how long a request waits on the database (connection, each answer) before a 503. */
   readonly databaseTimeoutMs: number
+  /** PostgreSQL: statements with parameters as named prepared statements (off for some poolers). */
+  readonly postgresPreparedStatements: boolean
   /** Path of the compiled OPA bundle (tar.gz). */
   readonly policyBundlePath: string
   /** Per-evaluation policy time budget. */
@@ -67,6 +69,7 @@ export const defaultServerConfig = (overrides: Partial<ServerConfigShape> & { po
   port: 8080,
   databaseUrl: "sqlite:./releasepassport.db",
   databaseTimeoutMs: 5000,
+  postgresPreparedStatements: true,
   policyBudgetMs: 250,
   policyThreads: 2,
   policyMemoryLimitBytes: 64 * 1024 * 1024,

@@ -114,6 +114,12 @@ export interface PostgresOptions {
   readonly timeoutMs?: number
   /** Called with a description (no secrets) when an idle client errors; the pool replaces it. */
   readonly onIdleError?: (message: string) => void
+  /**
+   * Run statements with parameters as named prepared statements (default true). Turn off for a
+   * pooler in transaction mode that does not keep them (PgBouncer before 1.21, or without
+   * `max_prepared_statements`); without it the first refused statement turns them off anyway.
+   */
+  readonly preparedStatements?: boolean
 }
 
 /** Describes a connection string without its password. */
@@ -130,24 +136,109 @@ export const redactConnectionString = (connectionString: string): string => {
 const DEFAULT_DATABASE_TIMEOUT_MS = 5000
 
 /**
+ * Names for the statements a pool runs, so that each connection parses a statement once and
+ * afterwards only binds and executes it. Unnamed, every one of a gate request's statements was
+ * parsed, analysed and planned again by PostgreSQL, on the same two cores as the server.
+ *
+ * The names are per process and bounded: a statement text gets one (`rp<generation>_<n>`) until
+ * `capacity` texts have one; later texts run unnamed, so a caller that builds many texts (IN
+ * lists of every length) cannot grow what each connection keeps. Every name is prepared on
+ * each connection that runs it, and forgotten with the connection.
+ */
+export class StatementNames {
+  readonly #names = new Map<string, string>()
+  #generation = 0
+  #enabled = true
+  constructor(readonly capacity = 256) {}
+
+  nameOf(text: string): string | undefined {
+    if (!this.#enabled) return undefined
+    let name = this.#names.get(text)
+    if (name === undefined && this.#names.size < this.capacity) {
+      name = `rp${this.#generation}_${this.#names.size}`
+      this.#names.set(text, name)
+    }
+    return name
+  }
+
+  /**
+   * A prepared statement's result columns changed under it (a migration while this server runs:
+   * `select *` of a table that gained a column). Every text gets a new name, so each connection
+   * prepares it again against the new schema; the old ones go with their connections.
+   */
+  renew(): void {
+    this.#names.clear()
+    this.#generation += 1
+  }
+
+  /** Something between us and PostgreSQL (a pooler in transaction mode) does not keep them. */
+  disable(): void {
+    this.#enabled = false
+    this.#names.clear()
+  }
+
+  get enabled(): boolean {
+    return this.#enabled
+  }
+}
+
+/** PostgreSQL refuses a prepared statement whose result columns changed since it was prepared. */
+const isStalePlan = (error: unknown) =>
+  codeOf(error) === "0A000" && error instanceof Error && /cached plan must not change result type/.test(error.message)
+/** 26000 invalid_sql_statement_name: the statement we prepared is not on the backend we reached. */
+const isLostStatement = (error: unknown) => codeOf(error) === "26000"
+
+const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i
+const TRANSACTION_END = /^\s*(commit|rollback|end)\s*$/i
+
+/**
  * A client that gives up on a connection whose answer did not come in time. `pg` rejects the
  * query after `query_timeout` but keeps the client, still waiting on the lost answer: back in
  * the pool, every later query would queue behind it. Closing the socket makes the pool drop
  * the client, fails the rest of its transaction at once, and lets PostgreSQL roll it back.
+ *
+ * With `statements`, a query with parameters runs as a named prepared statement. When one is
+ * refused because the schema changed or a pooler lost it, the names are renewed (or naming is
+ * turned off) and the query is sent again, unnamed or renamed, if no transaction is open (it
+ * did not run); inside a transaction that transaction fails, once, and the caller retries.
  */
-class BoundedClient extends pg.Client {
-  override query(...args: Array<any>): any {
-    const result = (super.query as (...a: Array<any>) => any)(...args)
-    if (result !== undefined && typeof result.then === "function") {
-      result.then(undefined, (error: unknown) => {
-        if (error instanceof Error && error.message === "Query read timeout") {
-          ;(this as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
-        }
+const boundedClient = (statements: StatementNames | undefined) =>
+  class BoundedClient extends pg.Client {
+    #inTransaction = false
+
+    override query(...args: Array<any>): any {
+      const [text, values] = args
+      if (typeof text === "string") {
+        if (TRANSACTION_START.test(text)) this.#inTransaction = true
+        else if (TRANSACTION_END.test(text)) this.#inTransaction = false
+      }
+      const name = statements !== undefined && args.length === 2 && typeof text === "string" && Array.isArray(values) && values.length > 0
+        ? statements.nameOf(text)
+        : undefined
+      if (name === undefined) return this.#bounded(args)
+      const inTransaction = this.#inTransaction
+      return this.#bounded([{ name, text, values }]).catch((error: unknown) => {
+        if (isStalePlan(error)) statements!.renew()
+        else if (isLostStatement(error)) statements!.disable()
+        else throw error
+        if (inTransaction) throw error
+        const again = statements!.nameOf(text)
+        return this.#bounded(again === undefined ? [text, values] : [{ name: again, text, values }])
       })
     }
-    return result
+
+    #bounded(args: Array<any>): any {
+      const result = (super.query as (...a: Array<any>) => any)(...args)
+      if (result !== undefined && typeof result.then === "function") {
+        result.then(undefined, (error: unknown) => {
+          if (error instanceof Error && error.message === "Query read timeout") {
+            ;(this as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
+          }
+        })
+      }
+      return result
+    }
   }
-}
 
 /**
  * Without these handlers a server restart or failover emits 'error' on a client and the
@@ -174,7 +265,7 @@ export const openPostgres = async <DB>(options: PostgresOptions): Promise<SqlDat
     // without closing it (network partition, hard crash): without it such a query waits for
     // the kernel's TCP timeout, minutes. Request-path queries take milliseconds.
     query_timeout: timeoutMs,
-    Client: BoundedClient,
+    Client: boundedClient(options.preparedStatements === false ? undefined : new StatementNames()),
     // Lets the kernel notice a dead peer on idle pooled connections. (No server-side session
     // settings here: they travel as startup parameters, which poolers such as PgBouncer refuse.)
     keepAlive: true,
