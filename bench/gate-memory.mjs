@@ -4,11 +4,13 @@
 // server after each chunk. V8 grows its heap for the first tens of thousands of requests, so the
 // warm-up is counted in requests, not seconds; the verdict compares the end with the RSS right
 // after the warm-up. Bounded: BENCH_WARMUP_REQUESTS (default 30 000), BENCH_REQUESTS after it
-// (default 100 000), BENCH_MAX_S in all (default 240); loopback only.
+// (default 100 000), BENCH_MAX_S in all (default 240); loopback only. BENCH_DATABASE=postgres
+// runs it on PostgreSQL instead (a fresh schema, as the other benches; the gate is slower
+// there, so give it BENCH_MAX_S=420 for a verdict).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { cli, load, machineLine, startServer } from "../packages/server/bench/support.mjs"
+import { cli, load, machineLine, postgresSchema, redact, startServer } from "../packages/server/bench/support.mjs"
 import { gateRequest } from "./gate-request.mjs"
 
 const WARMUP = Number(process.env.BENCH_WARMUP_REQUESTS ?? 30_000)
@@ -19,9 +21,16 @@ const CHUNK_S = 8
 const body = JSON.stringify(gateRequest)
 
 const dir = mkdtempSync(path.join(tmpdir(), "releasepassport-bench-memory-"))
-const database = `sqlite:${path.join(dir, "rp.db")}`
 let server
+let schema
 try {
+  let database = `sqlite:${path.join(dir, "rp.db")}`
+  if (process.env.BENCH_DATABASE === "postgres") {
+    schema = await postgresSchema()
+    if ("skipped" in schema) throw new Error(`PostgreSQL is unreachable: ${schema.skipped}`)
+    database = schema.url
+  }
+  console.log(`database: ${redact(database)}`)
   console.log(`${machineLine()}; 10 connections, warm-up ${WARMUP} requests, then ${MEASURED}, at most ${MAX_S} s`)
   await cli(["migrate", "--database", database])
   const token = await cli(["token", "create", "--database", database, "--scope", "gate:evaluate", "--name", "bench"])
@@ -59,5 +68,6 @@ try {
   }
 } finally {
   await server?.stop()
+  if (schema !== undefined && !("skipped" in schema)) await schema.drop()
   rmSync(dir, { recursive: true, force: true })
 }
