@@ -78,7 +78,12 @@ export const touchPassport = (sql: SqlRunner, trx: Transaction<Tables>, passport
       .where("updated_at", "<", now.toISOString()).execute()
   )
 
-export const toEvidenceFacts = (traits: SqlTraits, row: EvidenceRow): EvidenceFacts => ({
+/** The evidence columns a policy decides on: what the gate reads of each latest item, nothing more. */
+export const EVIDENCE_FACT_COLUMNS = [
+  "id", "source", "type", "status", "summary", "artifact_digest", "source_sha", "observed_at", "received_at"
+] as const satisfies ReadonlyArray<keyof EvidenceRow>
+
+export const toEvidenceFacts = (traits: SqlTraits, row: Pick<EvidenceRow, (typeof EVIDENCE_FACT_COLUMNS)[number]>): EvidenceFacts => ({
   id: row.id,
   source: row.source,
   type: row.type,
