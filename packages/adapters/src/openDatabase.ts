@@ -14,6 +14,8 @@ export interface OpenDatabaseOptions {
   readonly timeoutMs?: number
   /** PostgreSQL: named prepared statements (default true); see PostgresOptions. */
   readonly preparedStatements?: boolean
+  /** SQLite: checkpoint the WAL on a thread of its own, not in commits (a server; see SqliteOptions). */
+  readonly backgroundCheckpoints?: boolean
 }
 
 /**
@@ -25,7 +27,7 @@ export const openDatabase = (url: string, options: OpenDatabaseOptions = {}): Pr
   if (url.startsWith("sqlite:")) {
     const filename = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "")
     if (filename === "") throw new DatabaseUrlError("sqlite URL needs a file: sqlite:./releasepassport.db")
-    return openSqlite<Tables>({ filename })
+    return openSqlite<Tables>({ filename, ...(options.backgroundCheckpoints === true ? { backgroundCheckpoints: true } : {}) })
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
     return openPostgres<Tables>({

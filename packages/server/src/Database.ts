@@ -11,7 +11,13 @@ export class Database extends Context.Service<Database, SqlDatabase<Tables>>()("
   /** Opens the database, brings its schema up to date, and closes it with the scope. */
   static readonly layer = (
     url: string,
-    options: { readonly migrate: boolean; readonly timeoutMs?: number; readonly preparedStatements?: boolean }
+    options: {
+      readonly migrate: boolean
+      readonly timeoutMs?: number
+      readonly preparedStatements?: boolean
+      /** SQLite: WAL checkpoints on a thread of their own, for a long-running server. */
+      readonly backgroundCheckpoints?: boolean
+    }
   ) =>
     Layer.effect(
       Database,
@@ -21,6 +27,7 @@ export class Database extends Context.Service<Database, SqlDatabase<Tables>>()("
             try: () =>
               openDatabase(url, {
                 onIdleError: (message) => Effect.runFork(Effect.logWarning(message)),
+                ...(options.backgroundCheckpoints === true ? { backgroundCheckpoints: true } : {}),
                 ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
                 ...(options.preparedStatements !== undefined ? { preparedStatements: options.preparedStatements } : {})
               }),

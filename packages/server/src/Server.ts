@@ -114,7 +114,13 @@ export const AppLive = (config: ServerConfigShape) => {
     Layer.provideMerge(PolicyEngine.layer),
     Layer.provideMerge(appConfig(config)),
     Layer.provideMerge(StoresLive),
-    Layer.provideMerge(Database.layer(config.databaseUrl, { migrate: true, timeoutMs: config.databaseTimeoutMs, preparedStatements: config.postgresPreparedStatements })),
+    Layer.provideMerge(Database.layer(config.databaseUrl, {
+      migrate: true,
+      timeoutMs: config.databaseTimeoutMs,
+      preparedStatements: config.postgresPreparedStatements,
+      // A server's commits should never stop to checkpoint the WAL (SQLite).
+      backgroundCheckpoints: true
+    })),
     Layer.provideMerge(Layer.succeed(ServerConfig, config))
   )
   const routes = HttpApiBuilder.layer(Api, { openapiPath: `${BASE_PATH}/openapi.json` }).pipe(
