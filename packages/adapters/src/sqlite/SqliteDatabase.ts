@@ -119,18 +119,18 @@ const backgroundCheckpoints = async (raw: DatabaseSync, filename: string): Promi
   const { Worker } = await import("node:worker_threads")
   const worker = new Worker(CHECKPOINT_WORKER, { eval: true, workerData: { filename, intervalMs: CHECKPOINT_INTERVAL_MS } })
   worker.unref()
-  let closing = false
-  const fallBack = () => {
-    if (!closing) raw.exec("PRAGMA wal_autocheckpoint = 1000")
-  }
-  worker.on("error", fallBack)
-  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
-  void exited.then(fallBack)
   await new Promise<void>((resolve, reject) => {
     worker.once("message", () => resolve())
     worker.once("error", reject)
   })
   raw.exec("PRAGMA wal_autocheckpoint = 0")
+  // Only once it runs: a thread that failed to start leaves the connection as it was (and the
+  // caller closes it), so there is nothing to fall back from.
+  let closing = false
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
+  void exited.then(() => {
+    if (!closing) raw.exec("PRAGMA wal_autocheckpoint = 1000")
+  })
   return async () => {
     closing = true
     worker.postMessage("close")
