@@ -164,6 +164,97 @@ for (const choice of await adapterChoices()) {
     })
 
     describe("passports and gate evaluations", () => {
+      it("the gate's facts: the passport as stored and the newest version of each item, sorted, of that release only", async () => {
+        const service = { namespace: "apps", name: "facts" }
+        const ingest = (releaseId: string, externalId: string, items: ReadonlyArray<{ type: string; status?: "passed" | "failed"; hash: string }>, at: number) =>
+          run(stores.evidence.ingest({
+            workspaceId,
+            tokenId: null,
+            source: externalId.startsWith("b") ? "b-ci" : "a-ci",
+            externalId,
+            service,
+            releaseId,
+            sourceSha: "sha-stored",
+            artifactDigest: "sha256:stored",
+            items: items.map(({ type, status, hash }) => ({
+              type,
+              status: status ?? "passed",
+              summary: `${type} ${status ?? "passed"}`,
+              url: "https://ci.example.com/run/1",
+              details: { n: 1 },
+              private: false,
+              observedAt: later(at - 1000).toISOString(),
+              contentHash: hash,
+              redactions: 0
+            })),
+            redactions: 0,
+            now: later(at)
+          }))
+        await ingest("rel-facts", "a-run", [{ type: "unit", hash: "u1" }, { type: "smoke", status: "failed", hash: "s1" }], 1000)
+        await ingest("rel-facts", "a-run", [{ type: "smoke", hash: "s2" }], 2000) // a newer version of smoke
+        await ingest("rel-facts", "b-run", [{ type: "smoke", hash: "b1" }], 3000) // same type, another source
+        await ingest("rel-other", "a-run-other", [{ type: "lint", hash: "l1" }], 3000) // another release of the service
+        const facts = await run(stores.passports.gateFacts({
+          workspaceId,
+          service,
+          releaseId: "rel-facts",
+          artifactDigest: "sha256:asked", // the request's digest and sha: the passport keeps its own
+          sourceSha: "sha-asked",
+          now: later(5000)
+        }))
+        expect(facts.exists).toBe(true)
+        expect(facts.passport).toEqual({
+          id: expect.stringMatching(/^pp_/),
+          releaseId: "rel-facts",
+          artifactDigest: "sha256:stored",
+          sourceSha: "sha-stored",
+          service
+        })
+        expect(facts.evidence.map((e) => [e.type, e.source, e.status])).toEqual([
+          ["smoke", "a-ci", "passed"],
+          ["smoke", "b-ci", "passed"],
+          ["unit", "a-ci", "passed"]
+        ])
+        expect(facts.evidence[0]).toEqual({
+          id: expect.stringMatching(/^evd_/),
+          source: "a-ci",
+          type: "smoke",
+          status: "passed",
+          summary: "smoke passed",
+          artifactDigest: "sha256:stored",
+          sourceSha: "sha-stored",
+          observedAt: later(1000).toISOString(),
+          receivedAt: later(2000).toISOString()
+        })
+
+        // A passport without evidence (created by a verdict): known, with no items.
+        await run(record("rel-facts-bare"))
+        const bare = await run(stores.passports.gateFacts({
+          workspaceId,
+          service: { namespace: "apps", name: "checkout" },
+          releaseId: "rel-facts-bare",
+          artifactDigest: "sha256:first",
+          sourceSha: "abc",
+          now: later(5000)
+        }))
+        expect(bare).toMatchObject({ exists: true, evidence: [], passport: { releaseId: "rel-facts-bare", artifactDigest: "sha256:first" } })
+
+        // A release never seen: the passport it would get, named by the request.
+        const unseen = await run(stores.passports.gateFacts({
+          workspaceId,
+          service,
+          releaseId: "rel-facts-never",
+          artifactDigest: "sha256:asked",
+          sourceSha: "sha-asked",
+          now: later(5000)
+        }))
+        expect(unseen).toMatchObject({
+          exists: false,
+          evidence: [],
+          passport: { releaseId: "rel-facts-never", artifactDigest: "sha256:asked", sourceSha: "sha-asked", service }
+        })
+      })
+
       it("prunes old evaluations in batches, never the one a stamp points at", async () => {
         const old = new Date(NOW.getTime() - 500 * 86_400_000)
         const at = (i: number) => new Date(old.getTime() + i * 1000)
