@@ -17,6 +17,13 @@ export interface SqlTraits {
   readonly readTimestamp: (value: unknown) => string
   /** The UTC calendar day (YYYY-MM-DD) of a timestamp column, for counting per day in SQL. */
   readonly utcDay: (column: string) => RawBuilder<string>
+  /**
+   * An aggregate: the rows' `columns` as the text of one JSON array of objects keyed by column
+   * name, in `orderBy`'s order, "[]" for no rows. Lets one statement bring a table's few rows
+   * beside another's. Timestamps come out as the database writes them in JSON (ISO text with an
+   * offset on PostgreSQL), which `readTimestamp` reads.
+   */
+  readonly jsonRows: (columns: ReadonlyArray<string>, orderBy: string) => RawBuilder<string>
   /** JSON comes back parsed (jsonb) or as text. */
   readonly readJson: (value: unknown) => unknown
   /** The database is out of reach (down, restarting, failing over): a 503, not a 500. */

@@ -253,6 +253,30 @@ for (const choice of await adapterChoices()) {
           evidence: [],
           passport: { releaseId: "rel-facts-never", artifactDigest: "sha256:asked", sourceSha: "sha-asked", service }
         })
+
+        // The workspace's connectors come with every answer, exactly as ConnectorStore reads them
+        // (read in the same statement): sorted by source, every field, timestamps as ISO text.
+        await run(stores.connectors.declare({
+          workspaceId, source: "0-declared", displayName: "Declared \"first\"", expectedIntervalSeconds: 90,
+          environments: ["staging", "production"], now: later(4000)
+        }))
+        await run(stores.connectors.recordRejection({ workspaceId, source: "b-ci", code: "request.invalid", now: later(4500) }))
+        const connectors = await run(stores.connectors.connectors(workspaceId))
+        expect(connectors.map((c) => c.source)).toEqual(expect.arrayContaining(["0-declared", "a-ci", "b-ci"]))
+        expect(connectors.find((c) => c.source === "b-ci")).toMatchObject({
+          lastSeenAt: later(3000).toISOString(), lastBatch: { at: later(4500).toISOString(), outcome: "rejected", detail: "request.invalid" }
+        })
+        for (const releaseId of ["rel-facts", "rel-facts-bare", "rel-facts-never"]) {
+          const answer = await run(stores.passports.gateFacts({
+            workspaceId, service, releaseId, artifactDigest: "sha256:asked", sourceSha: "sha-asked", now: later(5000)
+          }))
+          expect(answer.connectors).toEqual(connectors)
+        }
+        const elsewhere = (await run(stores.workspaces.create({ slug: "facts-no-connectors", name: "None", now: NOW }))).id
+        const none = await run(stores.passports.gateFacts({
+          workspaceId: elsewhere, service, releaseId: "rel-facts", artifactDigest: "sha256:asked", sourceSha: "sha-asked", now: later(5000)
+        }))
+        expect(none).toMatchObject({ exists: false, evidence: [], connectors: [] })
       })
 
       it("prunes old evaluations in batches, never the one a stamp points at", async () => {

@@ -18,6 +18,9 @@ const postgresTraits: SqlTraits = {
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
   utcDay: (column) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,
+  // As text: node-postgres would parse a json column on every row it is repeated on.
+  jsonRows: (columns, orderBy) =>
+    sql<string>`coalesce(json_agg(json_build_object(${sql.join(columns.flatMap((column) => [sql.lit(column), sql.ref(column)]))}) order by ${sql.ref(orderBy)})::text, '[]')`,
   isUnavailable: (error) => {
     const code = codeOf(error)
     if (code !== undefined && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true

@@ -66,6 +66,8 @@ const sqliteTraits: SqlTraits = {
   readJson: (value) => (typeof value === "string" ? JSON.parse(value) : value),
   // Timestamps are stored as ISO text in UTC, so the day is its first ten characters.
   utcDay: (column) => sql<string>`substr(${sql.ref(column)}, 1, 10)`,
+  jsonRows: (columns, orderBy) =>
+    sql<string>`json_group_array(json_object(${sql.join(columns.flatMap((column) => [sql.lit(column), sql.ref(column)]))}) order by ${sql.ref(orderBy)})`,
   // An embedded file cannot go away like a server can; a locked database past the
   // busy timeout is the closest thing, and is worth a retry by the client.
   isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message),

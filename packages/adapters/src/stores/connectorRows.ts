@@ -3,6 +3,15 @@ import type { Kysely, Transaction } from "kysely"
 import type { ConnectorRow, Tables } from "../schema.ts"
 import type { SqlTraits } from "../SqlTraits.ts"
 
+/** Every column of a connector row: for reading a workspace's connectors beside another table's rows (`SqlTraits.jsonRows`). */
+export const CONNECTOR_COLUMNS = [
+  "workspace_id", "source", "display_name", "expected_interval_seconds", "environments", "declared", "last_seen_at",
+  "last_batch_at", "last_batch_outcome", "last_batch_detail", "rejected_total", "created_at", "updated_at"
+] as const satisfies ReadonlyArray<keyof ConnectorRow>
+// A column added to ConnectorRow and not here fails the type check instead of coming back undefined.
+const everyColumn: ReadonlyArray<Exclude<keyof ConnectorRow, (typeof CONNECTOR_COLUMNS)[number]>> = []
+void everyColumn
+
 export const toConnector = (traits: SqlTraits, row: ConnectorRow): Connector => ({
   source: row.source,
   displayName: row.display_name,

@@ -1,4 +1,4 @@
-import { buildPolicyInput, ConnectorStore, connectorFreshness, evaluatePolicyInput, PassportStore } from "@releasepassport/core"
+import { buildPolicyInput, connectorFreshness, evaluatePolicyInput, PassportStore } from "@releasepassport/core"
 import type { ApiToken, GateRequest, IdempotencyKeyReused, StoreUnavailable } from "@releasepassport/core"
 import { Clock, Context, Effect, Layer } from "effect"
 import type { SecretInIdentifier } from "../errors.ts"
@@ -10,7 +10,7 @@ import { gateResponseOf } from "./GateOutcome.ts"
 import type { GateResponse } from "./GateOutcome.ts"
 
 /**
- * The gate use case. Reads the facts (passport, latest evidence, connectors), evaluates the
+ * The gate use case. Reads the facts (passport, latest evidence, connectors: one read), evaluates the
  * policy outside any transaction, then records the evaluation and the passport's stamp in one
  * short write transaction. Policy time therefore never holds the database's write lock; an
  * evidence write that lands between the read and the record is not lost: the evaluation keeps
@@ -36,7 +36,6 @@ export class Gate extends Context.Service<Gate, {
     Gate,
     Effect.gen(function*() {
       const passports = yield* PassportStore
-      const connectorStore = yield* ConnectorStore
       const policy = yield* GatePolicy
       const metrics = yield* UseCaseMetrics
       return Gate.of({
@@ -66,15 +65,12 @@ export class Gate extends Context.Service<Gate, {
           // passport that never was, so they read the facts again (the second read finds it).
           for (let attempt = 1;; attempt++) {
             const now = new Date(yield* Clock.currentTimeMillis)
-            const [facts, connectors] = yield* Effect.all([
-              passports.gateFacts({ ...identity, now }),
-              connectorStore.connectors(token.workspaceId)
-            ])
+            const facts = yield* passports.gateFacts({ ...identity, now })
             const context = {
               request,
               passport: facts.passport,
               evidence: facts.evidence,
-              connectors: connectors.map((connector) => ({
+              connectors: facts.connectors.map((connector) => ({
                 source: connector.source,
                 freshness: connectorFreshness(connector, now),
                 environments: connector.environments

@@ -1,5 +1,6 @@
 import { Context } from "effect"
 import type { Effect } from "effect"
+import type { Connector } from "../Connector.ts"
 import type { StoreUnavailable } from "../errors.ts"
 import type { Finding } from "../Finding.ts"
 import type { GateMode } from "../GateRequest.ts"
@@ -72,6 +73,11 @@ export interface GateFacts {
   readonly exists: boolean
   /** Newest version of each evidence item for the release. */
   readonly evidence: ReadonlyArray<EvidenceFacts>
+  /**
+   * The workspace's connectors, by source: the policy sees how fresh each one is. Read with the
+   * passport (one statement, one round trip on a database server) rather than by ConnectorStore.
+   */
+  readonly connectors: ReadonlyArray<Connector>
 }
 
 /**
@@ -207,7 +213,8 @@ export interface PassportOverview {
 
 export class PassportStore extends Context.Service<PassportStore, {
   /**
-   * The release's passport and the newest version of each of its evidence items. Reads only:
+   * The release's passport, the newest version of each of its evidence items and the
+   * workspace's connectors. Reads only:
    * no transaction is held afterwards, so the policy runs while other requests write.
    */
   readonly gateFacts: (identity: PassportIdentity) => Effect.Effect<GateFacts, StoreUnavailable>
