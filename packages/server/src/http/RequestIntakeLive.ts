@@ -31,6 +31,15 @@ export const firstUnstorable = (root: unknown): Array<string | number> | undefin
   return undefined
 }
 
+/**
+ * Whether a JSON text could parse to a string that cannot be stored, decided from the text
+ * alone: parsed, a NUL can only come from a `\u` escape (a raw one is not valid JSON), and a
+ * surrogate half from a `\u` escape or a surrogate in the text itself. When neither is there,
+ * walking the parsed value would find nothing; for a batch of 100 evidence items that walk
+ * (a path array per value) was about 3% of the request.
+ */
+export const mayHoldUnstorable = (text: string): boolean => text.includes("\\u") || /[\ud800-\udfff]/.test(text)
+
 const invalid = (path: ReadonlyArray<string | number>) =>
   new InvalidRequest({
     code: ProblemCodes.requestInvalid,
@@ -103,7 +112,7 @@ export const RequestIntakeLive = Layer.succeed(RequestIntake, (httpEffect, { end
         } catch {
           ok = false // the decoder answers that one (400 request.malformed)
         }
-        if (ok) {
+        if (ok && mayHoldUnstorable(text)) {
           const path = firstUnstorable(parsed)
           if (path !== undefined) return yield* invalid(["payload", ...path])
         }
