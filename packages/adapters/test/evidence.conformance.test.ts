@@ -79,6 +79,32 @@ for (const choice of await adapterChoices()) {
         expect(latest).toEqual([{ version: 1, is_latest: 0 }, { version: 2, is_latest: 1 }])
       })
 
+      it("a batch that changes something moves the passport's updated time; every batch is recorded on its connector", async () => {
+        const source = "touch-ci"
+        const first = batch([item("smoke", "t1")], { source })
+        const created = await run(stores.evidence.ingest(first))
+        const passport = () => run(stores.passports.find({ workspaceId, id: created.result.passportId }))
+        const connector = async () => (await run(stores.connectors.connectors(workspaceId))).find((c) => c.source === source)
+        expect((await passport())?.updatedAt).toBe(NOW.toISOString())
+        // Nothing changed: the passport stays, the connector still hears from its source.
+        await run(stores.evidence.ingest({ ...first, now: later(1000) }))
+        expect((await passport())?.updatedAt).toBe(NOW.toISOString())
+        expect(await connector()).toMatchObject({
+          lastSeenAt: later(1000).toISOString(),
+          lastBatch: { at: later(1000).toISOString(), outcome: "accepted", detail: expect.stringContaining("unchanged") }
+        })
+        // A new version: both move (one statement on PostgreSQL, two on SQLite).
+        await run(stores.evidence.ingest({ ...first, items: [item("smoke", "t2")], now: later(2000) }))
+        expect((await passport())?.updatedAt).toBe(later(2000).toISOString())
+        expect(await connector()).toMatchObject({
+          lastSeenAt: later(2000).toISOString(),
+          lastBatch: { at: later(2000).toISOString(), outcome: "accepted", detail: expect.stringContaining("updated") }
+        })
+        // An older batch arriving late never moves the passport back.
+        await run(stores.evidence.ingest({ ...first, items: [item("smoke", "t3")], now: later(1500) }))
+        expect((await passport())?.updatedAt).toBe(later(2000).toISOString())
+      })
+
       it("concurrent ingests of the same new item store it once", async () => {
         const sent = batch([item("smoke", "race")])
         const results = await Promise.all(Array.from({ length: 20 }, () => run(stores.evidence.ingest(sent))))

@@ -97,7 +97,7 @@ export const makeConnectorStore = (sql: SqlRunner): ConnectorStore["Service"] =>
             }).execute()
           )
           yield* sql.attempt(() =>
-            recordBatch(trx, { workspaceId: input.workspaceId, source: input.source, outcome: "rejected", detail: input.code, now: input.now })
+            recordBatch(trx, { workspaceId: input.workspaceId, source: input.source, outcome: "rejected", detail: input.code, now: input.now }).execute()
           )
         })
       )

@@ -1,5 +1,5 @@
 import type { Connector } from "@releasepassport/core"
-import type { Kysely, Transaction } from "kysely"
+import type { QueryCreator } from "kysely"
 import type { ConnectorRow, Tables } from "../schema.ts"
 import type { SqlTraits } from "../SqlTraits.ts"
 
@@ -33,10 +33,10 @@ export const toConnector = (traits: SqlTraits, row: ConnectorRow): Connector => 
 /**
  * Records a batch from a source on its connector row, creating the row for a source never
  * seen before. An accepted batch moves `last_seen_at` (what freshness is measured from);
- * a refused one only the last batch and the refusal count.
+ * a refused one only the last batch and the refusal count. The statement, to run or to put after a CTE.
  */
 export const recordBatch = (
-  db: Kysely<Tables> | Transaction<Tables>,
+  db: QueryCreator<Tables>,
   input: {
     readonly workspaceId: string
     readonly source: string
@@ -69,5 +69,5 @@ export const recordBatch = (
       last_batch_detail: input.detail,
       updated_at: at
     }))
-  ).execute()
+  )
 }

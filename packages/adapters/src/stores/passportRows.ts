@@ -1,6 +1,6 @@
 import type { EvaluationVerdict, EvidenceFacts, Passport, PassportIdentity } from "@releasepassport/core"
 import { Effect } from "effect"
-import type { Kysely, Transaction } from "kysely"
+import type { Kysely, QueryCreator, Transaction } from "kysely"
 import type { EvidenceRow, GateEvaluationRow, PassportRow, Tables } from "../schema.ts"
 import type { SqlTraits } from "../SqlTraits.ts"
 import { newId } from "./ids.ts"
@@ -71,12 +71,14 @@ export const findOrCreatePassport = (sql: SqlRunner, trx: Transaction<Tables>, i
     return toPassport(sql.traits, row)
   })
 
+/** Moves a passport's `updated_at` forward (never back): the statement, for a CTE of another. */
+export const touchPassportQuery = (db: QueryCreator<Tables>, passportId: string, now: Date) =>
+  db.updateTable("passports").set({ updated_at: now.toISOString() }).where("id", "=", passportId)
+    .where("updated_at", "<", now.toISOString())
+
 /** Moves a passport's `updated_at` forward (never back). */
 export const touchPassport = (sql: SqlRunner, trx: Transaction<Tables>, passportId: string, now: Date) =>
-  sql.attempt(() =>
-    trx.updateTable("passports").set({ updated_at: now.toISOString() }).where("id", "=", passportId)
-      .where("updated_at", "<", now.toISOString()).execute()
-  )
+  sql.attempt(() => touchPassportQuery(trx, passportId, now).execute())
 
 /** The evidence columns a policy decides on: what the gate reads of each latest item, nothing more. */
 export const EVIDENCE_FACT_COLUMNS = [
