@@ -90,6 +90,22 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
     )
   const upsertStamp = compileOnce(sql.db, stampColumns, upsertStampQuery)
   /**
+   * A stamp is its evaluation's verdict in its environment: its columns are the evaluation's
+   * own values (or, in a statement compiled once, its slots), plus the blocker count.
+   */
+  const stampOf = <V>(
+    evaluation: Readonly<Record<"passport_id" | "environment" | "id" | "verdict" | "mode" | "evaluated_at", V>>,
+    blockerCount: V
+  ): Readonly<Record<(typeof stampColumns)[number], V>> => ({
+    passport_id: evaluation.passport_id,
+    environment: evaluation.environment,
+    evaluation_id: evaluation.id,
+    verdict: evaluation.verdict,
+    mode: evaluation.mode,
+    blocker_count: blockerCount,
+    evaluated_at: evaluation.evaluated_at
+  })
+  /**
    * PostgreSQL: a known passport's touch, its evaluation and its stamp as one statement
    * (data-modifying CTEs, atomic like any statement), one round trip instead of three; without
    * an idempotency key it needs no transaction either. On PostgreSQL each round trip is a socket
@@ -105,15 +121,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
         .with("evaluation", (qc) =>
           insertEvaluationQuery(qc, Object.fromEntries(evaluationColumns.map((column) => [column, slot[column]])) as EvaluationSlots))
         .with("stamp", (qc) =>
-          upsertStampQuery(qc, {
-            passport_id: slot.passport_id,
-            environment: slot.environment,
-            evaluation_id: slot.id,
-            verdict: slot.verdict,
-            mode: slot.mode,
-            blocker_count: slot.blocker_count,
-            evaluated_at: slot.evaluated_at
-          }))
+          upsertStampQuery(qc, stampOf(slot, slot.blocker_count)))
         .selectFrom("touched").selectAll()
   )
 
@@ -242,15 +250,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
           const row = evaluationRow(input, passport)
           yield* sql.attempt(() => insertEvaluation.run(trx, row))
           yield* sql.attempt(() =>
-            upsertStamp.run(trx, {
-              passport_id: passport.id,
-              environment: input.environment,
-              evaluation_id: row.id,
-              verdict: verdict.verdict,
-              mode: verdict.mode,
-              blocker_count: verdict.blockers.length,
-              evaluated_at: verdict.evaluatedAt
-            })
+            upsertStamp.run(trx, stampOf<unknown>(row, verdict.blockers.length))
           )
           recorded = recordedOf(input, passport, row)
         }
