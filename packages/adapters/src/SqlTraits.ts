@@ -37,6 +37,12 @@ export interface SqlTraits {
    */
   readonly lockForTransaction: (trx: Kysely<any>, key: string) => Promise<void>
   /**
+   * The same lock as an expression, to select in a statement the transaction runs anyway: taken
+   * when that statement runs, one round trip fewer than `lockForTransaction`. Undefined where
+   * there is no such lock to take (SQLite).
+   */
+  readonly lockExpression: ((key: string) => RawBuilder<unknown>) | undefined
+  /**
    * Tells every listener on `channel` (see `SqlDatabase.listen`) once the transaction commits,
    * with `payload`; nothing if it rolls back (PostgreSQL: `pg_notify`). Nothing on SQLite, which
    * has no listeners: readers there poll.

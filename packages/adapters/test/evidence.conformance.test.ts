@@ -105,6 +105,33 @@ for (const choice of await adapterChoices()) {
         expect((await passport())?.updatedAt).toBe(later(2000).toISOString())
       })
 
+      it("a batch waits for a transaction holding its run's lock, then stores", async () => {
+        const b = batch([item("smoke", "l1")], { source: "lock-ci" })
+        // The key EvidenceStoreSql takes for a run (source + externalId); on SQLite any open write
+        // transaction already holds the one writer's turn.
+        const key = `evidence\n${workspaceId}\n${b.source}\n${b.externalId}`
+        let release!: () => void
+        const released = new Promise<void>((resolve) => (release = resolve))
+        let holding!: () => void
+        const held = new Promise<void>((resolve) => (holding = resolve))
+        const holder = database.db.transaction().execute(async (trx) => {
+          await database.traits.lockForTransaction(trx, key)
+          holding()
+          await released
+        })
+        await held
+        let stored = false
+        const ingesting = run(stores.evidence.ingest(b)).then((answer) => {
+          stored = true
+          return answer
+        })
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect(stored).toBe(false)
+        release()
+        await holder
+        expect((await ingesting).result.items.map((i) => i.outcome)).toEqual(["created"])
+      })
+
       it("concurrent ingests of the same new item store it once", async () => {
         const sent = batch([item("smoke", "race")])
         const results = await Promise.all(Array.from({ length: 20 }, () => run(stores.evidence.ingest(sent))))

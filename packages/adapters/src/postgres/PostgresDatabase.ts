@@ -12,6 +12,9 @@ const codeOf = (error: unknown): string | undefined =>
     ? error.code
     : undefined
 
+/** A transaction-scoped advisory lock named by text (hashed to the lock's 64-bit key). */
+const advisoryLock = (key: string) => sql<unknown>`pg_advisory_xact_lock(hashtextextended(${key}, 0))`
+
 const postgresTraits: SqlTraits = {
   label: "postgres",
   columnTypes: { timestamp: "timestamptz", json: "jsonb", binary: "bytea" },
@@ -36,8 +39,9 @@ const postgresTraits: SqlTraits = {
     return rows[0]?.schema ?? undefined
   },
   lockForTransaction: async (trx, key) => {
-    await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx)
+    await sql`select ${advisoryLock(key)}`.execute(trx)
   },
+  lockExpression: (key) => advisoryLock(key),
   notify: async (trx, channel, payload) => {
     await sql`select pg_notify(${channel}, ${payload})`.execute(trx)
   }

@@ -73,6 +73,7 @@ const sqliteTraits: SqlTraits = {
   isUnavailable: (error) => error instanceof Error && /database is locked|SQLITE_BUSY/i.test(error.message),
   migrationTableSchema: async () => undefined,
   lockForTransaction: async () => undefined,
+  lockExpression: undefined,
   notify: async () => undefined
 }
 

@@ -176,13 +176,13 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
           const replay = yield* claimIdempotencyKey(sql, trx, input, input.idempotency)
           if (replay !== undefined) return { result: replay.answer as EvidenceIngestResult, replayed: true }
         }
-        const passport = yield* findOrCreatePassport(sql, trx, input)
         // Writers of the same run (source + externalId: every item of a batch shares them) take
         // turns. Row locks alone could cycle: a batch holding the versions it inserted, then
         // retrying one that a concurrent batch took, waits on that batch while it waits on ours
-        // (seen as PostgreSQL deadlocks under the replica load test).
-        yield* sql.attempt(() =>
-          sql.traits.lockForTransaction(trx, `evidence\n${input.workspaceId}\n${input.source}\n${input.externalId}`)
+        // (seen as PostgreSQL deadlocks under the replica load test). The lock is taken by the
+        // statement that reads the passport back, before any evidence is read or written.
+        const passport = yield* findOrCreatePassport(
+          sql, trx, input, newId("pp"), `evidence\n${input.workspaceId}\n${input.source}\n${input.externalId}`
         )
         // (Because of that lock, the order items are written in no longer matters: batches naming
         // the same items in opposite orders cannot interleave.)

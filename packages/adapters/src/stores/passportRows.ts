@@ -49,8 +49,16 @@ export const selectByIdentity = (db: Kysely<Tables>, identity: Omit<PassportIden
 /**
  * Finds or creates the release's passport inside a transaction, without a read-then-write
  * race: the unique identity constraint decides who creates it, and everyone reads it back.
+ * With `lockKey`, the transaction also takes that lock (`SqlTraits.lockForTransaction`) before
+ * this returns: where the database can, in the statement that reads the passport back.
  */
-export const findOrCreatePassport = (sql: SqlRunner, trx: Transaction<Tables>, identity: PassportIdentity, id = newId("pp")) =>
+export const findOrCreatePassport = (
+  sql: SqlRunner,
+  trx: Transaction<Tables>,
+  identity: PassportIdentity,
+  id = newId("pp"),
+  lockKey?: string
+) =>
   Effect.gen(function*() {
     const nowIso = identity.now.toISOString()
     yield* sql.attempt(() =>
@@ -67,7 +75,12 @@ export const findOrCreatePassport = (sql: SqlRunner, trx: Transaction<Tables>, i
       }).onConflict((oc) => oc.columns(["workspace_id", "service_namespace", "service_name", "release_id"]).doNothing())
         .execute()
     )
-    const row = yield* sql.attempt(() => selectByIdentity(trx, identity).executeTakeFirstOrThrow())
+    const lock = lockKey === undefined ? undefined : sql.traits.lockExpression?.(lockKey)
+    // The identity is unique and the row was just made sure of: one row, so the lock is taken once.
+    const row = yield* sql.attempt(() =>
+      selectByIdentity(trx, identity).$if(lock !== undefined, (query) => query.select(lock!.as("locked"))).executeTakeFirstOrThrow()
+    )
+    if (lockKey !== undefined && lock === undefined) yield* sql.attempt(() => sql.traits.lockForTransaction(trx, lockKey))
     return toPassport(sql.traits, row)
   })
 
