@@ -7,6 +7,12 @@ import type { Kysely, RawBuilder } from "kysely"
 export interface SqlTraits {
   /** For messages and logs only. */
   readonly label: string
+  /**
+   * Data-modifying CTEs (`with t as (update …) insert …`): several writes in one statement, one
+   * round trip where each statement is one (PostgreSQL). SQLite has none, and its statements
+   * cost no round trip.
+   */
+  readonly writableCtes: boolean
   /** Column types for the migrations. */
   readonly columnTypes: {
     readonly timestamp: "timestamptz" | "text"

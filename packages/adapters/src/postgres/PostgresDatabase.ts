@@ -16,6 +16,7 @@ const codeOf = (error: unknown): string | undefined =>
 const advisoryLock = (key: string) => sql<unknown>`pg_advisory_xact_lock(hashtextextended(${key}, 0))`
 
 const postgresTraits: SqlTraits = {
+  writableCtes: true,
   label: "postgres",
   columnTypes: { timestamp: "timestamptz", json: "jsonb", binary: "bytea" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),

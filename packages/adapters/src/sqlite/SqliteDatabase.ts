@@ -60,6 +60,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
 }
 
 const sqliteTraits: SqlTraits = {
+  writableCtes: false,
   label: "sqlite",
   columnTypes: { timestamp: "text", json: "text", binary: "blob" },
   readTimestamp: (value) => (value instanceof Date ? value.toISOString() : String(value)),

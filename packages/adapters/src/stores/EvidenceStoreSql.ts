@@ -31,8 +31,6 @@ const MAX_VERSION_ATTEMPTS = 25
 export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
   type Latest = Pick<EvidenceRow, "id" | "passport_id" | "version" | "content_hash" | "digest_mismatch" | "sha_mismatch">
   type Passport = { readonly id: string; readonly artifactDigest: string; readonly sourceSha: string }
-  /** Data-modifying CTEs (PostgreSQL); SQLite has none, and its statements cost no round trip. */
-  const oneStatementWrites = sql.traits.label === "postgres"
   const LATEST_COLUMNS = ["id", "passport_id", "version", "content_hash", "digest_mismatch", "sha_mismatch", "type"] as const
 
   /** The domain's plan for one item, as the rows it needs written (or the refusal). */
@@ -195,7 +193,7 @@ export const makeEvidenceStore = (sql: SqlRunner): EvidenceStore["Service"] => {
           now: input.now
         } as const
         const changed = items.some((item) => item.outcome !== "unchanged")
-        if (changed && oneStatementWrites) {
+        if (changed && sql.traits.writableCtes) {
           // The passport's touch and the connector's record are independent writes of different
           // tables: on PostgreSQL one statement (a data-modifying CTE), one round trip fewer.
           yield* sql.attempt(() => recordBatch(trx.with("touched", (qc) => touchPassportQuery(qc, passport.id, input.now)), batch).execute())

@@ -113,7 +113,7 @@ export const makePassportStore = (sql: SqlRunner): PassportStore["Service"] => {
    * data-modifying CTEs, and its statements cost no round trip: it runs the three.
    * The stamp's columns are the evaluation's own slots (one value, one place), plus its count.
    */
-  const recordOnKnown = sql.traits.label !== "postgres" ? undefined : compileOnce(
+  const recordOnKnown = !sql.traits.writableCtes ? undefined : compileOnce(
     sql.db,
     [...evaluationColumns, "now", "blocker_count"],
     (db, slot) =>
