@@ -11,7 +11,8 @@ const DAY_MS = 24 * 60 * 60 * 1000
 const REJECTION_RETENTION_MS = 7 * DAY_MS
 
 export const makeConnectorStore = (sql: SqlRunner): ConnectorStore["Service"] => {
-  // Read by every gate request: compiled once (see CompiledStatement.ts).
+  // Read on every metrics scrape, per workspace: compiled once (see CompiledStatement.ts). The
+  // gate reads the same rows inside its facts statement (PassportStoreSql, `jsonRows`).
   const ofWorkspace = compileOnce(sql.db, ["workspaceId"], (db, slot) =>
     db.selectFrom("connectors").selectAll().where("workspace_id", "=", slot.workspaceId).orderBy("source"))
   const connectors = (workspaceId: string) =>

@@ -9,7 +9,7 @@ export const CONNECTOR_COLUMNS = [
   "last_batch_at", "last_batch_outcome", "last_batch_detail", "rejected_total", "created_at", "updated_at"
 ] as const satisfies ReadonlyArray<keyof ConnectorRow>
 // A column added to ConnectorRow and not here fails the type check instead of coming back undefined.
-const everyColumn: ReadonlyArray<Exclude<keyof ConnectorRow, (typeof CONNECTOR_COLUMNS)[number]>> = []
+const everyColumn: Record<Exclude<keyof ConnectorRow, (typeof CONNECTOR_COLUMNS)[number]>, never> = {}
 void everyColumn
 
 export const toConnector = (traits: SqlTraits, row: ConnectorRow): Connector => ({

@@ -28,7 +28,7 @@ export class ConnectorStore extends Context.Service<ConnectorStore, {
     ReadonlyArray<ConnectorActivity>,
     StoreUnavailable
   >
-  /** Every connector of the workspace, without counts (for the policy input). */
+  /** Every connector of the workspace, without counts (the gate gets the same in `GateFacts.connectors`). */
   readonly connectors: (workspaceId: string) => Effect.Effect<ReadonlyArray<Connector>, StoreUnavailable>
   /** An authenticated request from this source was refused for its content. */
   readonly recordRejection: (input: {
